@@ -1,0 +1,31 @@
+# Two commands on a fresh machine:  make demo  (the case study on synthetic data)
+#                                   make test  (the test suite, as CI runs it)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+OUT    ?= outputs/demo
+
+.PHONY: demo test lint install-demo install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install-demo: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[tf,course]"
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+
+demo: install-demo
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/casekit demo --out $(OUT)
+
+test: install-test
+	$(BIN)/ruff check casekit tests
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n 2 --durations=15
+
+lint: install-test
+	$(BIN)/ruff check casekit tests
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache

@@ -1,0 +1,184 @@
+"""What casekit knows about each dataset: sources, files, schema, labels, licence.
+
+Every other module reads dataset facts from here, never from string literals of its
+own. The facts come from the datasets' own files and papers (see the case-study notes).
+
+Example:
+    >>> from casekit.datasets.registry import get_spec
+    >>> spec = get_spec("pad_ufes_20")
+    >>> spec.cancer_labels
+    ('BCC', 'MEL', 'SCC')
+    >>> spec.label_to_index["SEK"]
+    5
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of a dataset's official (non-Kaggle) source.
+
+    ``sha256`` is optional: official hosts repackage files, so the download is verified
+    by content (label fingerprint and image count) after extraction in any case.
+    """
+
+    url: str
+    filename: str
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Facts about one dataset. Field names say which raw column plays which role."""
+
+    name: str
+    title: str
+    modality: str
+    kaggle_handle: str
+    official_doi: str
+    official_files: tuple[RemoteFile, ...]
+    metadata_file: str
+    image_column: str
+    image_extension: str
+    label_column: str
+    group_column: str
+    age_column: str
+    sex_column: str
+    site_column: str
+    required_columns: tuple[str, ...]
+    optional_columns: tuple[str, ...]
+    labels: tuple[str, ...]
+    label_names: Mapping[str, str]
+    cancer_labels: tuple[str, ...]
+    leaky_columns: tuple[str, ...]
+    n_images: int
+    fingerprint: str
+    licence: str
+    licence_url: str
+    citation: str
+    label_to_index: Mapping[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        mapping = MappingProxyType({label: i for i, label in enumerate(self.labels)})
+        object.__setattr__(self, "label_to_index", mapping)
+
+    def attribution(self) -> str:
+        """One paragraph to print wherever the data are used."""
+        return f"{self.title}, licence {self.licence} ({self.licence_url}). Cite: {self.citation}"
+
+
+HAM10000 = DatasetSpec(
+    name="ham10000",
+    title="HAM10000 (dermoscopic images)",
+    modality="dermoscopy",
+    kaggle_handle="kmader/skin-cancer-mnist-ham10000",
+    official_doi="doi:10.7910/DVN/DBW86T",
+    official_files=(),
+    metadata_file="HAM10000_metadata.csv",
+    image_column="image_id",
+    image_extension=".jpg",
+    label_column="dx",
+    group_column="lesion_id",
+    age_column="age",
+    sex_column="sex",
+    site_column="localization",
+    required_columns=("lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization"),
+    optional_columns=("dataset",),
+    labels=("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"),
+    label_names=MappingProxyType(
+        {
+            "akiec": "actinic keratosis / intraepithelial carcinoma (Bowen's disease)",
+            "bcc": "basal cell carcinoma",
+            "bkl": "benign keratosis-like lesion",
+            "df": "dermatofibroma",
+            "mel": "melanoma",
+            "nv": "melanocytic nevus",
+            "vasc": "vascular lesion",
+        }
+    ),
+    cancer_labels=("akiec", "bcc", "mel"),
+    leaky_columns=("dx_type",),
+    n_images=10015,
+    fingerprint="aaee39f0ca003f3e1daeae85db3b9fba75f872cc766e73426836e813135c8c35",
+    licence="CC BY-NC 4.0",
+    licence_url="https://creativecommons.org/licenses/by-nc/4.0/",
+    citation=(
+        "Tschandl P, Rosendahl C, Kittler H. The HAM10000 dataset, a large collection of "
+        "multi-source dermatoscopic images of common pigmented skin lesions. "
+        "Sci Data 5, 180161 (2018). doi:10.1038/sdata.2018.161"
+    ),
+)
+
+PAD_UFES_20 = DatasetSpec(
+    name="pad_ufes_20",
+    title="PAD-UFES-20 (smartphone images)",
+    modality="smartphone",
+    kaggle_handle="mahdavi1202/skin-cancer",
+    official_doi="doi:10.17632/zr7vgbcyr2.1",
+    official_files=(),
+    metadata_file="metadata.csv",
+    image_column="img_id",
+    image_extension=".png",
+    label_column="diagnostic",
+    group_column="patient_id",
+    age_column="age",
+    sex_column="gender",
+    site_column="region",
+    required_columns=(
+        "patient_id", "lesion_id", "smoke", "drink", "background_father",
+        "background_mother", "age", "pesticide", "gender", "skin_cancer_history",
+        "cancer_history", "has_piped_water", "has_sewage_system", "fitspatrick", "region",
+        "diameter_1", "diameter_2", "diagnostic", "itch", "grew", "hurt", "changed",
+        "bleed", "elevation", "img_id", "biopsed",
+    ),
+    optional_columns=(),
+    labels=("ACK", "BCC", "MEL", "NEV", "SCC", "SEK"),
+    label_names=MappingProxyType(
+        {
+            "ACK": "actinic keratosis",
+            "BCC": "basal cell carcinoma",
+            "MEL": "melanoma",
+            "NEV": "nevus",
+            "SCC": "squamous cell carcinoma (includes Bowen's disease)",
+            "SEK": "seborrheic keratosis",
+        }
+    ),
+    cancer_labels=("BCC", "MEL", "SCC"),
+    leaky_columns=("biopsed",),
+    n_images=2298,
+    fingerprint="665f973419c683bfb5d437be8d4167676c834eb3f4195841748ff3181a68657d",
+    licence="CC BY 4.0",
+    licence_url="https://creativecommons.org/licenses/by/4.0/",
+    citation=(
+        "Pacheco AGC, Lima GR, Salomão AS, et al. PAD-UFES-20: a skin lesion dataset "
+        "composed of patient data and clinical images collected from smartphones. "
+        "Data in Brief 32, 106221 (2020). doi:10.1016/j.dib.2020.106221"
+    ),
+)
+
+REGISTRY: Mapping[str, DatasetSpec] = MappingProxyType(
+    {spec.name: spec for spec in (HAM10000, PAD_UFES_20)}
+)
+
+#: Normalised columns every loader returns, in this order, before the dataset's own.
+NORMALISED_COLUMNS: tuple[str, ...] = (
+    "image_id", "image_path", "label", "label_idx", "target_binary",
+    "group_id", "age", "sex", "site", "skin_type",
+)
+
+
+def get_spec(name: str) -> DatasetSpec:
+    """Return the spec for ``name`` (``"ham10000"`` or ``"pad_ufes_20"``).
+
+    Raises ``KeyError`` listing the known names when ``name`` is unknown.
+    """
+    key = name.lower().replace("-", "_")
+    if key not in REGISTRY:
+        known = ", ".join(sorted(REGISTRY))
+        raise KeyError(f"unknown dataset {name!r}; known datasets: {known}")
+    return REGISTRY[key]
