@@ -21,7 +21,7 @@ from casekit import datasets, synthetic
 from casekit.datasets.registry import get_spec
 from casekit.images import ImageCache, cache_for
 from casekit.io import write_text_atomic
-from casekit.splits import check_no_group_leakage, grouped_split, split_summary
+from casekit.splits import check_no_group_leakage, grouped_split, save_splits, split_summary
 
 
 @dataclass
@@ -81,11 +81,11 @@ def prepare(
 
 
 def write_summary(prepared: Prepared, out_dir: str | Path) -> Path:
-    """Write ``<name>_summary.json`` and ``<name>_splits.csv`` to ``out_dir``; return the JSON path."""
+    """Write ``<name>_summary.json`` and ``<name>_splits.csv`` to ``out_dir``.
+
+    Returns the JSON path. The splits CSV reads back with ``casekit.splits.load_splits``.
+    """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    columns = ["image_id", "group_id", "label", "target_binary", "split"]
-    write_text_atomic(out_dir / f"{prepared.name}_splits.csv",
-                      prepared.df[columns].to_csv(index=False))
+    save_splits(prepared.df, out_dir / f"{prepared.name}_splits.csv")
     return write_text_atomic(out_dir / f"{prepared.name}_summary.json",
                              json.dumps(prepared.summary(), indent=2))

@@ -6,7 +6,8 @@ identify the data. The fingerprint is the sha256 of the UTF-8 text made of one l
 metadata writes it (HAM ``image_id``, PAD ``img_id``).
 
 Example:
-    >>> label_fingerprint([("b", "nv"), ("a", "mel")]) == label_fingerprint([("a", "mel"), ("b", "nv")])
+    >>> one = label_fingerprint([("b", "nv"), ("a", "mel")])
+    >>> one == label_fingerprint([("a", "mel"), ("b", "nv")])
     True
 """
 
@@ -30,4 +31,4 @@ def metadata_fingerprint(raw: pd.DataFrame, spec: DatasetSpec) -> str:
     """Fingerprint of a raw metadata table (columns as in the dataset's own CSV)."""
     images = raw[spec.image_column].astype(str).str.strip()
     labels = raw[spec.label_column].astype(str).str.strip()
-    return label_fingerprint(zip(images, labels))
+    return label_fingerprint(zip(images, labels, strict=True))

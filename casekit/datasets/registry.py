@@ -14,9 +14,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,28 @@ PAD_UFES_20 = DatasetSpec(
     modality="smartphone",
     kaggle_handle="mahdavi1202/skin-cancer",
     official_doi="doi:10.17632/zr7vgbcyr2.1",
-    official_files=(),
+    official_files=(
+        RemoteFile(
+            url="https://data.mendeley.com/public-files/datasets/zr7vgbcyr2/files/"
+            "fa850265-57da-48f0-ba3e-998b3e44b1f6/file_downloaded",
+            filename="metadata.csv",
+        ),
+        RemoteFile(
+            url="https://data.mendeley.com/public-files/datasets/zr7vgbcyr2/files/"
+            "1cc2f71f-20a2-412d-b746-a9b9bc20c966/file_downloaded",
+            filename="images/imgs_part_1.zip",
+        ),
+        RemoteFile(
+            url="https://data.mendeley.com/public-files/datasets/zr7vgbcyr2/files/"
+            "559a60ed-5504-475d-996c-6a8bc253b5e7/file_downloaded",
+            filename="images/imgs_part_2.zip",
+        ),
+        RemoteFile(
+            url="https://data.mendeley.com/public-files/datasets/zr7vgbcyr2/files/"
+            "34dcdf8e-e5f1-4b35-aa0b-5135051ff852/file_downloaded",
+            filename="images/imgs_part_3.zip",
+        ),
+    ),
     metadata_file="metadata.csv",
     image_column="img_id",
     image_extension=".png",

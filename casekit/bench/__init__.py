@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m casekit.bench.cache`` (image cache); see each module's docstring."""

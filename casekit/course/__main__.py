@@ -1,0 +1,75 @@
+"""``python -m casekit.course``: release, check, validate and rubric commands.
+
+Example:
+    python -m casekit.course release            # regenerate notebooks/ from solutions/
+    python -m casekit.course check              # release up to date, no leaks, rubrics match
+    python -m casekit.course validate solutions/01_eda/01_eda.ipynb
+    python -m casekit.course rubrics
+    python -m casekit.course autograde 01_eda --jobs 8   # grade submitted/ on 8 cores
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from casekit.course.config import course_root
+from casekit.course.grading import validate
+from casekit.course.parallel import autograde_parallel
+from casekit.course.release import check_release_up_to_date, release
+from casekit.course.rubrics import check_rubrics
+from casekit.course.steps import leaked_markers
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return the exit status (0 success, 1 problems found)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m casekit.course", description=__doc__.split("\n")[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    cmd = commands.add_parser("release", help="regenerate notebooks/ from solutions/")
+    cmd.add_argument("assignments", nargs="*", help="default: every folder in solutions/")
+    cmd.add_argument("--out", help="output folder (default: notebooks/)")
+    commands.add_parser("check", help="notebooks/ up to date, nothing hidden leaked, rubrics match")
+    cmd = commands.add_parser("validate", help="execute like nbgrader validate; fail on failures")
+    cmd.add_argument("notebooks", nargs="+")
+    cmd.add_argument("--ignore-checksums", action="store_true", help="allow edited locked cells")
+    commands.add_parser("rubrics", help="compare rubrics/ with the notebooks' grade cells")
+    cmd = commands.add_parser("autograde", help="autograde submitted/ with several processes")
+    cmd.add_argument("assignment")
+    cmd.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="default: all cores")
+    cmd.add_argument("--student", action="append", help="only these students (repeatable)")
+    args = parser.parse_args(argv)
+
+    if args.command == "release":
+        for path in release(args.assignments or None, out=args.out):
+            print(f"wrote {path}")
+        return 0
+    if args.command == "autograde":
+        graded = autograde_parallel(args.assignment, jobs=args.jobs, students=args.student)
+        print(f"autograded {len(graded)} submission(s) of {args.assignment}")
+        return 0
+    if args.command == "validate":
+        status = 0
+        for notebook in args.notebooks:
+            result = validate(notebook, ignore_checksums=args.ignore_checksums)
+            for source in result.changed:
+                print(f"{notebook}: locked cell edited:\n{source}\n")
+            for grade_id, error in result.failed.items():
+                print(f"{notebook}: FAILED {grade_id}\n{error}\n")
+            print(f"{notebook}: {len(result.passed)} passed, {len(result.failed)} failed")
+            status |= not result.ok
+        return status
+    problems = check_rubrics()
+    if args.command == "check":
+        leaks = leaked_markers(course_root() / "notebooks")
+        problems = check_release_up_to_date() + leaks + problems
+    for problem in problems:
+        print(problem)
+    print("OK" if not problems else f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Run a course notebook top to bottom with papermill, with this environment's Python.
+
+Parameters go into the cell tagged ``parameters`` (papermill injects a cell after it),
+so the same notebook runs on synthetic data in CI and on the real data in class.
+
+Example:
+    >>> import tempfile
+    >>> from casekit.course.execute import execute
+    >>> out = execute("solutions/01_eda/01_eda.ipynb", tempfile.mkdtemp() + "/eda.ipynb",
+    ...               {"DATA": "synthetic"})
+    >>> out.name
+    'eda.ipynb'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import papermill
+
+from casekit.course.kernel import KERNEL_NAME, notebook_environment
+
+
+def execute(
+    notebook: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    parameters: dict | None = None,
+    timeout: float | None = 600,
+    cwd: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Execute ``notebook`` into ``out`` (outputs included); return ``out``.
+
+    Raises papermill's ``PapermillExecutionError`` naming the failing cell; ``out`` then
+    holds the outputs up to the failure. ``timeout`` is per cell, in seconds. The kernel
+    runs in ``cwd`` (default: the notebook's folder).
+    """
+    notebook, out = Path(notebook), Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with notebook_environment():
+        papermill.execute_notebook(
+            str(notebook),
+            str(out),
+            parameters=parameters or {},
+            kernel_name=KERNEL_NAME,
+            progress_bar=False,
+            cwd=str(cwd or notebook.parent),
+            execution_timeout=timeout,
+        )
+    return out

@@ -1,0 +1,207 @@
+"""Check notebooks the way nbgrader grades them: validate one, or autograde a class.
+
+``nbgrader validate`` on the command line exits 0 even when tests fail, so scripts and CI
+use :func:`validate`, which returns which grade cells passed and which failed.
+:func:`autograde_in_temp_course` runs the full generate → submit → autograde cycle in a
+throw-away course and reads the scores back from its gradebook.
+
+Example:
+    >>> from casekit.course import validate
+    >>> result = validate("solutions/01_eda/01_eda.ipynb")
+    >>> result.ok, result.failed
+    (True, {})
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbconvert.filters import strip_ansi
+from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.validator import Validator
+
+from casekit.course.config import CourseError, ensure_tools_on_path, load_config
+from casekit.course.kernel import notebook_environment
+from casekit.course.steps import autograde, generate_assignment, generate_feedback, make_course
+
+
+@dataclass
+class ValidationResult:
+    """Outcome of validating one notebook: autograded test cells by grade id."""
+
+    notebook: Path
+    passed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # grade id -> error text
+    changed: list[str] = field(default_factory=list)  # sources of locked cells edited
+
+    @property
+    def ok(self) -> bool:
+        """True when every test passed and no locked cell was edited."""
+        return not self.failed and not self.changed
+
+
+@dataclass
+class GradeScore:
+    """One grade cell of one submission, as stored in the gradebook."""
+
+    max_score: float
+    auto_score: float | None
+    needs_manual_grade: bool
+    kind: str  # "auto" (test cell) or "manual" (written answer, task)
+
+
+@dataclass
+class SubmissionScore:
+    """Scores of one student's submission."""
+
+    grades: dict[str, GradeScore]
+    autograde_seconds: float
+    feedback_html: dict[str, str] = field(default_factory=dict)  # notebook -> HTML
+
+    @property
+    def auto_score(self) -> float:
+        """Points the autograder gave (manual cells count 0 until graded)."""
+        return sum(g.auto_score or 0.0 for g in self.grades.values() if g.kind == "auto")
+
+    @property
+    def auto_max(self) -> float:
+        """Points available from autograded cells."""
+        return sum(g.max_score for g in self.grades.values() if g.kind == "auto")
+
+
+@dataclass
+class AutogradeReport:
+    """Result of :func:`autograde_in_temp_course`."""
+
+    assignment: str
+    course: Path
+    generate_seconds: float
+    students: dict[str, SubmissionScore]
+
+
+def validate(
+    notebook_path: str | os.PathLike[str], ignore_checksums: bool = False
+) -> ValidationResult:
+    """Execute a notebook as nbgrader validate does; report tests passed/failed by grade id.
+
+    The kernel sees ``NBGRADER_EXECUTION=validate`` (heavy cells skip themselves).
+    """
+    ensure_tools_on_path()
+    path = Path(notebook_path).resolve()
+    grade_ids = _test_cells(path)
+    validator = Validator(config=load_config())
+    validator.ignore_checksums = ignore_checksums
+    cwd = os.getcwd()
+    try:
+        with notebook_environment():
+            results = validator.validate(str(path))
+    finally:
+        os.chdir(cwd)
+    if "type_changed" in results:
+        kinds = [f"{c['old_type']} -> {c['new_type']}" for c in results["type_changed"]]
+        raise CourseError(f"{path}: graded cells changed type ({', '.join(kinds)}); restore them")
+    result = ValidationResult(notebook=path)
+    result.changed = [cell["source"] for cell in results.get("changed", [])]
+    for cell in results.get("failed", []):
+        for grade_id, source in grade_ids.items():
+            if source == cell["source"]:
+                result.failed[grade_id] = strip_ansi(cell["raw_error"]).strip()
+    result.passed = [g for g in grade_ids if g not in result.failed and not result.changed]
+    return result
+
+
+def autograde_in_temp_course(
+    assignment: str,
+    submissions: Mapping[str, str | os.PathLike[str]],
+    workdir: str | os.PathLike[str] | None = None,
+    feedback: bool = False,
+    root: str | os.PathLike[str] | None = None,
+) -> AutogradeReport:
+    """Autograde ``submissions`` (student id -> notebook or folder) of one assignment.
+
+    Builds a course in ``workdir`` (default: a temporary folder, removed afterwards) with
+    the assignment's solutions as source, runs generate_assignment, copies each submission
+    to ``submitted/<student>/<assignment>/``, autogrades, and reads every grade cell's score
+    from the gradebook. With ``feedback=True`` also renders nbgrader's feedback HTML.
+
+    Example:
+        >>> report = autograde_in_temp_course(
+        ...     "01_eda", {"key": "solutions/01_eda/01_eda.ipynb"})
+        >>> score = report.students["key"]
+        >>> score.auto_score == score.auto_max
+        True
+    """
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="casekit-course-") as tmp:
+            return autograde_in_temp_course(assignment, submissions, tmp, feedback, root)
+    for submission in submissions.values():
+        path = Path(submission)
+        if not (path.is_dir() or (path.is_file() and path.suffix == ".ipynb")):
+            raise CourseError(f"submission {path} is neither a notebook nor a folder")
+    course = make_course(workdir, [assignment], root)
+    started = time.perf_counter()
+    generate_assignment(course, assignment)
+    report = AutogradeReport(assignment, course, time.perf_counter() - started, {})
+    for student, submission in submissions.items():
+        _submit(course, assignment, student, Path(submission))
+        started = time.perf_counter()
+        autograde(course, assignment, student)
+        seconds = time.perf_counter() - started
+        html = {}
+        if feedback:
+            folder = generate_feedback(course, assignment, student)
+            html = {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.html"))}
+        report.students[student] = SubmissionScore(
+            read_grades(course, assignment, student), seconds, html
+        )
+    return report
+
+
+def _submit(course: Path, assignment: str, student: str, submission: Path) -> None:
+    target = course / "submitted" / student / assignment
+    if submission.is_dir():
+        shutil.copytree(submission, target)
+    else:
+        target.mkdir(parents=True)
+        shutil.copy2(submission, target / submission.name)
+
+
+def read_grades(
+    course: str | os.PathLike[str], assignment: str, student: str
+) -> dict[str, GradeScore]:
+    """Every grade of one submission in a course's gradebook: grade id -> score."""
+    course = Path(course)
+    coursedir = CourseDirectory(config=load_config(course))
+    tests = set()
+    for source in sorted((course / "solutions" / assignment).glob("*.ipynb")):
+        tests |= set(_test_cells(source))
+    grades: dict[str, GradeScore] = {}
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        for notebook in gb.find_submission(assignment, student).notebooks:
+            for grade in notebook.grades:
+                grades[grade.name] = GradeScore(
+                    max_score=grade.max_score,
+                    auto_score=grade.auto_score,
+                    needs_manual_grade=grade.needs_manual_grade,
+                    kind="auto" if grade.name in tests else "manual",
+                )
+    return grades
+
+
+def _test_cells(path: Path) -> dict[str, str]:
+    """Autograded test cells of a notebook: grade id -> stripped source."""
+    nb = nbformat.read(path, as_version=4)
+    cells = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+            cells[meta["grade_id"]] = cell.source.strip()
+    return cells

@@ -1,0 +1,106 @@
+"""Decode one image file into a ``size × size × 3`` uint8 RGB array.
+
+Geometry: the image is centre-cropped to its largest centred square, then resized with a
+Lanczos filter. Lesions sit in the middle of both datasets' pictures, so the crop keeps
+them whole; nothing is stretched (a distorted lesion changes its shape, a diagnostic cue)
+and no padding bars are added (a model can learn that bars mean "portrait phone photo").
+What is lost: the strips beyond the square on the long side — 75 px left and right of a
+600 × 450 HAM10000 image (25 % of its area), more on very elongated phone photos. (The
+filter reads about one source pixel past the square's edge, so the outermost output
+pixels carry a trace of what lies beyond it.)
+
+Colour: everything becomes 8-bit RGB. Transparent images (RGBA, LA, palette with
+transparency) are composited onto white, which is what an image viewer shows a person;
+dropping the alpha channel instead would expose whatever colour happens to sit under
+transparent pixels (often black). Where the alpha channel is fully opaque, as in a photo
+merely saved as RGBA, both choices give the same pixels and the composite is skipped.
+Greyscale, palette and CMYK images are converted by Pillow; 16-bit greyscale is scaled
+(65535 → 255), not clipped.
+
+Orientation: the EXIF orientation tag is applied (``ImageOps.exif_transpose``), so a phone
+photo taken sideways is stored upright.
+
+Speed: a JPEG much larger than the target is decoded at 1/2, 1/4 or 1/8 scale by the JPEG
+library itself (Pillow's ``Image.draft``), never below the target size; this about doubles
+decoding speed for 600 × 450 → 224 and changes pixels by about half a grey level on
+average (measured on 600 × 450 JPEGs). Large PNGs are first shrunk by whole-pixel
+averaging (``reducing_gap``) before the Lanczos step.
+
+Example:
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> path = Path(tempfile.mkdtemp()) / "lesion.png"
+    >>> Image.new("RGBA", (60, 40), (200, 100, 50, 255)).save(path)
+    >>> array = load_image(path, 32)
+    >>> array.shape, array.dtype.name, array[16, 16].tolist()
+    ((32, 32, 3), 'uint8', [200, 100, 50])
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+from PIL import Image, ImageOps
+
+#: Names the whole recipe above. It is part of every cache key: change it whenever the
+#: recipe changes, so that caches built the old way are never mistaken for new ones.
+METHOD = "centre-square/lanczos/jpeg-draft/exif/alpha-on-white/v1"
+
+_WHITE = (255, 255, 255, 255)
+
+
+def load_image(path: str | os.PathLike[str], size: int) -> np.ndarray:
+    """Return the image at ``path`` as a ``size × size × 3`` uint8 RGB array (see module doc).
+
+    Raises whatever Pillow raises for an unreadable file (``FileNotFoundError``,
+    ``PIL.UnidentifiedImageError``, ``OSError`` for a truncated file, ...).
+    """
+    if not isinstance(size, int) or size < 1:
+        raise ValueError(f"size must be a positive integer number of pixels, got {size!r}")
+    with Image.open(path) as image:
+        _request_draft(image, size)
+        image.load()
+        ImageOps.exif_transpose(image, in_place=True)  # rotate upright if the tag says so
+        return np.asarray(_square(to_rgb(image), size))
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any Pillow image to 8-bit RGB (transparency composited onto white)."""
+    if image.mode == "RGB":
+        return image
+    if image.mode.startswith("I;16") or image.mode == "I":  # 16-bit greyscale PNG
+        grey = np.asarray(image).astype(np.uint32)
+        scaled = ((np.clip(grey, 0, 65535) * 255 + 32767) // 65535).astype(np.uint8)
+        return Image.fromarray(scaled).convert("RGB")
+    if image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        if rgba.getchannel("A").getextrema() == (255, 255):  # fully opaque: nothing to blend
+            return rgba.convert("RGB")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, _WHITE), rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _request_draft(image: Image.Image, size: int) -> None:
+    """Ask a JPEG decoder for the smallest power-of-two reduction whose short side ≥ size."""
+    if image.format != "JPEG":
+        return
+    width, height = image.size
+    short = min(width, height)
+    if short >= 2 * size:  # below that no reduction is possible anyway
+        image.draft("RGB", (math.ceil(width * size / short), math.ceil(height * size / short)))
+
+
+def _square(image: Image.Image, size: int) -> Image.Image:
+    """Centre-crop to the largest square and resize it to ``size × size`` (one resampling)."""
+    width, height = image.size
+    short = min(width, height)
+    left, top = (width - short) / 2, (height - short) / 2
+    return image.resize(
+        (size, size),
+        Image.Resampling.LANCZOS,
+        box=(left, top, left + short, top + short),
+        reducing_gap=3.0,
+    )

@@ -1,0 +1,148 @@
+"""Everything about a binary classifier (cancer vs not) in one report with bootstrap CIs.
+
+Example:
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 200); score = np.clip(0.3 * y + 0.7 * rng.random(200), 0, 1)
+    >>> report = binary_report(y, score, n_boot=50, progress=False)
+    >>> sorted(report["metrics"])[:3]
+    ['accuracy', 'auprc', 'auroc']
+    >>> report["metrics"]["auroc"]["ci_low"] < report["metrics"]["auroc"]["value"]
+    True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from casekit.metrics.bootstrap import bootstrap_info, bootstrap_stats, estimate
+from casekit.metrics.calibration import (
+    expected_calibration_error,
+    reliability_curve,
+    resampled_ece,
+)
+from casekit.metrics.confusion import (
+    BINARY_RATES,
+    binary_counts,
+    binary_rates,
+    confusion_frames,
+    threshold_for_sensitivity,
+    threshold_stats,
+)
+from casekit.metrics.inputs import binary_inputs, group_codes
+from casekit.metrics.ranking import resampled_auroc, resampled_average_precision
+
+
+def binary_report(
+    y_true,
+    y_score,
+    groups=None,
+    threshold: float = 0.5,
+    target_sensitivity: float = 0.9,
+    n_boot: int = 1000,
+    ci: float = 0.95,
+    seed: int = 0,
+    subgroups=None,
+    labels: tuple[str, str] = ("negative", "positive"),
+    n_bins: int = 10,
+    progress: bool = True,
+) -> dict:
+    """AUROC, AUPRC, rates at ``threshold``, calibration and subgroups, with bootstrap CIs.
+
+    ``y_true`` holds 0/1 labels and ``y_score`` the probability of class 1; an image is
+    called positive when ``score >= threshold``. Give ``groups`` (patient or lesion id
+    per image) so the bootstrap resamples groups, not images. Returns a dict:
+    ``metrics`` (name → ``{"value", "ci_low", "ci_high", "n_valid"}``), ``confusion_matrix``
+    (``counts`` and row-normalised ``normalised`` DataFrames), ``threshold_for_sensitivity``,
+    ``calibration`` (reliability bins; None when scores are not probabilities),
+    ``subgroups`` (see :func:`subgroup_table`) and bookkeeping (n, bootstrap settings).
+    """
+    y, s = binary_inputs(y_true, y_score)
+    if y.min() == y.max():
+        raise ValueError("y_true holds a single class: AUROC and specificity need both")
+    codes = group_codes(groups, len(y))
+    predicted = s >= threshold
+    is_probability = bool(s.min() >= 0 and s.max() <= 1)
+    stats = {
+        "auroc": lambda w: resampled_auroc(y, s, w),
+        "auprc": lambda w: resampled_average_precision(y, s, w),
+        "counts": lambda w: np.column_stack(list(binary_counts(w, y, predicted).values())),
+    }
+    if is_probability:
+        stats["ece"] = lambda w: resampled_ece(w, y, s, n_bins)
+    samples = bootstrap_stats(stats, len(y), codes, n_boot, seed, progress)
+
+    point = threshold_stats(y, s, threshold)
+    tp, fp, tn, fn = samples["counts"].T
+    rate_samples = binary_rates(tp, fp, tn, fn)
+    metrics = {
+        "auroc": estimate(roc_auc_score(y, s), samples["auroc"], ci),
+        "auprc": estimate(average_precision_score(y, s), samples["auprc"], ci),
+    }
+    metrics.update({name: estimate(point[name], rate_samples[name], ci) for name in BINARY_RATES})
+    calibration = None
+    if is_probability:
+        ece = expected_calibration_error(y, s, n_bins)
+        metrics["ece"] = estimate(ece, samples["ece"], ci)
+        calibration = {"bins": reliability_curve(y, s, n_bins), "n_bins": n_bins}
+
+    counts = np.array([[point["tn"], point["fp"]], [point["fn"], point["tp"]]])
+    report = {
+        "task": "binary",
+        "labels": list(labels),
+        "n_images": int(len(y)),
+        "n_positive": int(y.sum()),
+        "n_groups": None if codes is None else int(codes.max() + 1),
+        "threshold": float(threshold),
+        "bootstrap": bootstrap_info(n_boot, ci, seed, codes),
+        "metrics": metrics,
+        "confusion_matrix": confusion_frames(counts, list(labels)),
+        "threshold_for_sensitivity": threshold_for_sensitivity(y, s, target_sensitivity),
+        "calibration": calibration,
+        "subgroups": None,
+    }
+    if subgroups is not None:
+        from casekit.metrics.subgroups import subgroup_table
+
+        report["subgroups"] = subgroup_table(
+            y, s, subgroups, groups=codes, threshold=threshold, n_boot=n_boot, ci=ci, seed=seed,
+            progress=progress,
+        )
+    return report
+
+
+def operating_point(
+    y_true,
+    y_score,
+    threshold: float,
+    groups=None,
+    n_boot: int = 1000,
+    ci: float = 0.95,
+    seed: int = 0,
+) -> dict:
+    """Sensitivity, specificity, PPV, NPV … at one threshold, with bootstrap CIs.
+
+    Use it to test a threshold chosen elsewhere (e.g. on validation data with
+    :func:`threshold_for_sensitivity`). Returns ``{"threshold", "counts", "metrics"}``.
+
+    Example:
+        >>> op = operating_point([0, 0, 1, 1] * 10, [0.1, 0.6, 0.4, 0.9] * 10, 0.5, n_boot=50)
+        >>> op["metrics"]["sensitivity"]["value"], op["counts"]["fp"]
+        (0.5, 10)
+    """
+    y, s = binary_inputs(y_true, y_score)
+    codes = group_codes(groups, len(y))
+    predicted = s >= threshold
+    samples = bootstrap_stats(
+        {"counts": lambda w: np.column_stack(list(binary_counts(w, y, predicted).values()))},
+        len(y), codes, n_boot, seed,
+    )
+    point = threshold_stats(y, s, threshold)
+    rates = binary_rates(*samples["counts"].T)
+    return {
+        "threshold": float(threshold),
+        "counts": {name: point[name] for name in ("tp", "fp", "tn", "fn")},
+        "metrics": {name: estimate(point[name], rates[name], ci) for name in BINARY_RATES},
+        "bootstrap": bootstrap_info(n_boot, ci, seed, codes),
+    }

@@ -1,0 +1,381 @@
+"""The decode-once image cache: decoding, content key, atomic builds, validation, reads."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from casekit.images import (
+    CacheError,
+    ImageCache,
+    ImageDecodeError,
+    build_cache,
+    cache_for,
+    load_image,
+    open_cache,
+)
+from casekit.images import build as build_module
+from casekit.images.store import IMAGES_FILE, MANIFEST_FILE
+
+SIZE = 16
+
+
+def _age(path: Path, seconds: float = 60.0) -> None:
+    """Make a file look old enough for its digest to be remembered (see images/key.py)."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - int(seconds * 1e9)))
+
+
+def _photo(rng: np.random.Generator, width: int = 40, height: int = 30) -> Image.Image:
+    return Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+
+
+@pytest.fixture()
+def images(tmp_path: Path) -> tuple[list[Path], list[str]]:
+    """Twelve small images in several formats and modes, all 'old' on disk."""
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "images"
+    folder.mkdir()
+    paths = []
+    for i in range(12):
+        image = _photo(rng, 40 + 4 * i, 30 + 2 * i)
+        if i % 4 == 1:
+            path = folder / f"IMG_{i:02d}.png"
+            image.convert("RGBA").save(path)
+        elif i % 4 == 2:
+            path = folder / f"IMG_{i:02d}.png"
+            image.convert("L").save(path)
+        else:
+            path = folder / f"IMG_{i:02d}.jpg"
+            image.save(path, quality=90)
+        _age(path)
+        paths.append(path)
+    return paths, [p.stem for p in paths]
+
+
+def _build(paths, ids, cache_dir, **kwargs) -> ImageCache:
+    kwargs.setdefault("workers", 1)
+    return build_cache(paths, ids, SIZE, "toy", cache_dir=cache_dir, progress=False, **kwargs)
+
+
+def _everything_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+# --- load_image -------------------------------------------------------------------------
+
+
+def test_rgba_is_composited_on_white(tmp_path: Path) -> None:
+    pixels = np.zeros((20, 20, 4), dtype=np.uint8)
+    pixels[..., :3] = (10, 200, 30)
+    pixels[..., 3] = 255
+    pixels[:, :10, 3] = 0  # left half fully transparent (colour under it: green)
+    path = tmp_path / "rgba.png"
+    Image.fromarray(pixels, "RGBA").save(path)
+    out = load_image(path, 20)
+    assert out.shape == (20, 20, 3) and out.dtype == np.uint8
+    assert out[10, 2].tolist() == [255, 255, 255]  # transparent → white, not green
+    assert out[10, 17].tolist() == [10, 200, 30]  # opaque → its own colour
+
+
+def test_opaque_rgba_equals_its_rgb(tmp_path: Path) -> None:
+    rgb = _photo(np.random.default_rng(2), 30, 30)
+    rgb.save(tmp_path / "rgb.png")
+    rgb.convert("RGBA").save(tmp_path / "rgba.png")
+    assert np.array_equal(load_image(tmp_path / "rgb.png", 12),
+                          load_image(tmp_path / "rgba.png", 12))
+
+
+def test_greyscale_and_16_bit_become_rgb(tmp_path: Path) -> None:
+    Image.new("L", (8, 8), 77).save(tmp_path / "grey.png")
+    assert load_image(tmp_path / "grey.png", 4)[2, 2].tolist() == [77, 77, 77]
+    Image.fromarray(np.full((8, 8), 65535, dtype=np.uint16)).save(tmp_path / "grey16.png")
+    assert load_image(tmp_path / "grey16.png", 4)[1, 1].tolist() == [255, 255, 255]
+    Image.fromarray(np.full((8, 8), 32896, dtype=np.uint16)).save(tmp_path / "mid16.png")
+    assert load_image(tmp_path / "mid16.png", 4)[1, 1].tolist() == [128, 128, 128]
+
+
+def test_palette_and_cmyk_become_rgb(tmp_path: Path) -> None:
+    Image.new("RGB", (8, 8), (255, 0, 0)).convert("P").save(tmp_path / "palette.png")
+    assert load_image(tmp_path / "palette.png", 4)[0, 0].tolist() == [255, 0, 0]
+    Image.new("CMYK", (8, 8), (0, 0, 0, 0)).save(tmp_path / "cmyk.jpg", quality=100)
+    assert np.all(load_image(tmp_path / "cmyk.jpg", 4) >= 250)  # no ink = white
+
+
+def test_centre_square_crop_keeps_the_middle(tmp_path: Path) -> None:
+    pixels = np.zeros((30, 90, 3), dtype=np.uint8)  # 90 wide, 30 high
+    pixels[:, :30] = (255, 0, 0)
+    pixels[:, 30:60] = (0, 255, 0)
+    pixels[:, 60:] = (0, 0, 255)
+    Image.fromarray(pixels).save(tmp_path / "wide.png")
+    out = load_image(tmp_path / "wide.png", 10)
+    assert out.shape == (10, 10, 3)
+    # Only the central square, undistorted, no bars. The filter reads a pixel beyond the
+    # square's edge, so the outermost columns carry a trace of red/blue.
+    distance = np.abs(out.astype(int) - (0, 255, 0))
+    assert distance[:, 1:-1].max() <= 2 and distance.max() <= 20
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    pixels = np.zeros((20, 40, 3), dtype=np.uint8)  # stored landscape: left red, right blue
+    pixels[:, :20] = (255, 0, 0)
+    pixels[:, 20:] = (0, 0, 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    Image.fromarray(pixels).save(tmp_path / "phone.png", exif=exif)
+    out = load_image(tmp_path / "phone.png", 20)
+    assert out[2, 10].tolist() == [255, 0, 0]  # red ends up on top
+    assert out[17, 10].tolist() == [0, 0, 255]
+
+
+def test_jpeg_draft_decode_is_close_to_full_decode(tmp_path: Path) -> None:
+    yy, xx = np.mgrid[0:450, 0:600]
+    pixels = np.stack([xx * 255 // 600, yy * 255 // 450, (xx + yy) % 256], axis=-1)
+    Image.fromarray(pixels.astype(np.uint8)).save(tmp_path / "big.jpg", quality=95)
+    fast = load_image(tmp_path / "big.jpg", 64).astype(int)
+    with Image.open(tmp_path / "big.jpg") as image:  # full-resolution decode, same geometry
+        full = np.asarray(image.convert("RGB").resize(
+            (64, 64), Image.Resampling.LANCZOS, box=(75, 0, 525, 450))).astype(int)
+    assert np.abs(fast - full).mean() < 2.0
+
+
+# --- build_cache --------------------------------------------------------------------------
+
+
+def test_cache_rows_equal_fresh_decodes(images, tmp_path: Path) -> None:
+    paths, ids = images
+    cache = _build(paths, ids, tmp_path / "cache")
+    assert isinstance(cache.images, np.memmap) and cache.images.shape == (12, SIZE, SIZE, 3)
+    assert len(cache) == 12 and cache.image_ids == ids
+    for path, row in zip(paths, cache.images, strict=True):
+        assert np.array_equal(row, load_image(path, SIZE))
+    wanted = [ids[7], ids[0], ids[11], ids[0]]
+    assert cache.index_of(wanted).tolist() == [7, 0, 11, 0]
+    assert np.array_equal(cache.take(wanted), np.stack([load_image(paths[i], SIZE)
+                                                        for i in (7, 0, 11, 0)]))
+    with pytest.raises(KeyError, match="NOPE"):
+        cache.take(["NOPE"])
+    cache.verify()
+
+
+def test_parallel_build_equals_serial(images, tmp_path, monkeypatch) -> None:
+    paths, ids = images
+    serial = _build(paths, ids, tmp_path / "serial", workers=1)
+    here = []
+
+    def slow_here(path, size):  # slows this process only: the spawned helper gets jobs too
+        here.append(path)
+        time.sleep(0.15)
+        return load_image(path, size)
+
+    monkeypatch.setattr(build_module, "load_image", slow_here)
+    parallel = _build(paths, ids, tmp_path / "parallel", workers=2)
+    assert 0 < len(here) < 12  # the other images were decoded in the helper process
+    assert parallel.key == serial.key
+    assert np.array_equal(np.asarray(parallel.images), np.asarray(serial.images))
+    assert json.loads((parallel.path / MANIFEST_FILE).read_text())["row_crc32"] == json.loads(
+        (serial.path / MANIFEST_FILE).read_text())["row_crc32"]
+
+
+def test_build_falls_back_to_one_process_when_helpers_fail(images, tmp_path, monkeypatch):
+    paths, ids = images
+    monkeypatch.setattr(build_module, "_ready", lambda: True)  # a lambda cannot be sent
+    with pytest.warns(UserWarning, match="worker processes could not start"):
+        cache = _build(paths, ids, tmp_path / "cache", workers=2)
+    assert np.array_equal(cache.images[3], load_image(paths[3], SIZE))
+
+
+def test_second_build_opens_without_decoding_or_hashing(images, tmp_path, monkeypatch) -> None:
+    paths, ids = images
+    first = _build(paths, ids, tmp_path / "cache")
+    manifest = first.path / MANIFEST_FILE
+    before = manifest.stat().st_mtime_ns
+    calls = {"decode": 0, "hash": 0}
+
+    def no_decode(*args):
+        calls["decode"] += 1
+        raise AssertionError("decoded again")
+
+    def no_hash(path):
+        calls["hash"] += 1
+        raise AssertionError("hashed again")
+
+    monkeypatch.setattr(build_module, "decode_rows", no_decode)
+    monkeypatch.setattr("casekit.images.key.sha256_file", no_hash)
+    second = _build(paths, ids, tmp_path / "cache")
+    assert calls == {"decode": 0, "hash": 0}
+    assert second.key == first.key and manifest.stat().st_mtime_ns == before
+    assert np.array_equal(np.asarray(second.images), np.asarray(first.images))
+
+
+def test_cache_for_uses_the_table(images, tmp_path: Path) -> None:
+    paths, ids = images
+    df = pd.DataFrame({"image_id": ids, "image_path": [str(p) for p in paths]})
+    cache = cache_for(df, SIZE, dataset="toy", cache_dir=tmp_path / "c", progress=False,
+                      workers=1)
+    assert cache.image_ids == ids and cache.path.parent == tmp_path / "c" / "toy"
+    df.loc[3, "image_path"] = None
+    with pytest.raises(ValueError, match=r"1 row\(s\) have no image_path.*IMG_03"):
+        cache_for(df, SIZE, cache_dir=tmp_path / "c", progress=False)
+    with pytest.raises(ValueError, match="image_path"):
+        cache_for(df[["image_id"]], SIZE, cache_dir=tmp_path / "c", progress=False)
+
+
+# --- the content key ----------------------------------------------------------------------
+
+
+def test_key_changes_with_bytes_membership_order_and_size(images, tmp_path: Path) -> None:
+    paths, ids = images
+    cache_dir = tmp_path / "cache"
+    base = _build(paths, ids, cache_dir).key
+    assert _build(paths[:-1], ids[:-1], cache_dir).key != base  # an image removed
+    assert _build(paths[::-1], ids[::-1], cache_dir).key != base  # rows reordered
+    assert build_cache(paths, ids, SIZE + 1, "toy", cache_dir=cache_dir, workers=1,
+                       progress=False).key != base
+    _photo(np.random.default_rng(99), 56, 38).save(paths[4], quality=90)  # new bytes
+    changed = _build(paths, ids, cache_dir)
+    assert changed.key != base
+    assert np.array_equal(changed.images[4], load_image(paths[4], SIZE))
+    assert len(list((cache_dir / "toy").iterdir())) == 5
+
+
+def test_rehash_catches_a_rewrite_that_kept_size_and_mtime(images, tmp_path: Path) -> None:
+    paths, ids = images
+    bmp = paths[0].with_name("FLAT.bmp")  # uncompressed: one pixel changes, size does not
+    _photo(np.random.default_rng(3), 8, 8).save(bmp)
+    _age(bmp)
+    paths, ids = paths + [bmp], ids + ["FLAT"]
+    base = _build(paths, ids, tmp_path / "cache").key
+    stat = bmp.stat()
+    data = bytearray(bmp.read_bytes())
+    data[-1] ^= 0xFF
+    bmp.write_bytes(bytes(data))
+    os.utime(bmp, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # forge the old mtime
+    assert _build(paths, ids, tmp_path / "cache").key == base  # trusted: the documented limit
+    assert _build(paths, ids, tmp_path / "cache", rehash=True).key != base
+
+
+def test_fresh_files_are_always_rehashed(tmp_path: Path) -> None:
+    path = tmp_path / "new.png"
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(path)  # younger than the settle time
+    cache = build_cache([path], ["new"], 4, "toy", cache_dir=tmp_path / "c", workers=1,
+                        progress=False)
+    record = json.loads((cache.path / MANIFEST_FILE).read_text())["files"][0]
+    assert record["mtime_ns"] is None and len(record["sha256"]) == 64
+
+
+# --- errors, atomicity, validation -------------------------------------------------------
+
+
+def test_corrupt_png_is_named_and_nothing_is_cached(images, tmp_path: Path) -> None:
+    paths, ids = images
+    bad = paths[9].with_name("BROKEN.png")
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a png" * 20)
+    cache_dir = tmp_path / "cache"
+    with pytest.raises(ImageDecodeError, match=r"(?s)1 image\(s\).*BROKEN\.png: ") as info:
+        _build(paths + [bad], ids + ["BROKEN"], cache_dir, workers=2)
+    assert info.value.failures[0][0] == str(bad)
+    assert _everything_under(cache_dir) == ["toy"]  # no cache, no temporary folder
+
+
+def test_truncated_jpeg_late_in_the_list_leaves_nothing(images, tmp_path: Path) -> None:
+    paths, ids = images
+    whole = paths[8].read_bytes()
+    cut = paths[8].with_name("CUT.jpg")
+    cut.write_bytes(whole[: len(whole) // 2])  # a crash-like failure after 12 good images
+    cache_dir = tmp_path / "cache"
+    with pytest.raises(ImageDecodeError, match="CUT.jpg: OSError"):
+        _build(paths + [cut], ids + ["CUT"], cache_dir)
+    assert _everything_under(cache_dir) == ["toy"]
+    cut.write_bytes(whole)  # fixed: the next build succeeds and validates
+    assert len(_build(paths + [cut], ids + ["CUT"], cache_dir)) == 13
+
+
+def test_crash_mid_build_leaves_nothing_that_loads(images, tmp_path, monkeypatch) -> None:
+    paths, ids = images
+    cache_dir = tmp_path / "cache"
+    real = build_module.decode_rows
+
+    def crash_late(array_file, offset, start, chunk, size):
+        if start + len(chunk) >= len(paths):
+            raise KeyboardInterrupt  # e.g. Ctrl-C in the notebook, rows half written
+        return real(array_file, offset, start, chunk, size)
+
+    monkeypatch.setattr(build_module, "decode_rows", crash_late)
+    with pytest.raises(KeyboardInterrupt):
+        _build(paths, ids, cache_dir)
+    assert _everything_under(cache_dir) == ["toy"]
+    monkeypatch.setattr(build_module, "decode_rows", real)
+    assert _build(paths, ids, cache_dir).images.shape[0] == 12
+
+
+def test_missing_file_is_named(images, tmp_path: Path) -> None:
+    paths, ids = images
+    ghost = paths[0].with_name("GHOST.jpg")
+    with pytest.raises(FileNotFoundError, match=r"(?s)1 image file\(s\) not found.*GHOST\.jpg"):
+        _build(paths + [ghost], ids + ["GHOST"], tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_bad_arguments_are_explained(images, tmp_path: Path) -> None:
+    paths, ids = images
+    with pytest.raises(ValueError, match="unique"):
+        _build(paths[:2], ["same", "same"], tmp_path)
+    with pytest.raises(ValueError, match="2 image paths but 1 image ids"):
+        _build(paths[:2], ids[:1], tmp_path)
+    with pytest.raises(ValueError, match="folder name"):
+        build_cache(paths, ids, SIZE, "../escape", cache_dir=tmp_path, progress=False)
+
+
+@pytest.mark.parametrize("damage", ["flip_pixel", "truncate", "no_manifest", "edit_ids"])
+def test_damaged_cache_is_refused_then_rebuilt(images, tmp_path, damage) -> None:
+    paths, ids = images
+    cache = _build(paths, ids, tmp_path / "cache")
+    folder, key = cache.path, cache.key
+    del cache
+    array_file, manifest_file = folder / IMAGES_FILE, folder / MANIFEST_FILE
+    if damage == "flip_pixel":  # row 0 is always among the sampled rows
+        with open(array_file, "r+b") as handle:
+            handle.seek(array_file.stat().st_size - 12 * SIZE * SIZE * 3 + 5)
+            value = handle.read(1)[0]
+            handle.seek(-1, 1)
+            handle.write(bytes([value ^ 0xFF]))
+    elif damage == "truncate":
+        with open(array_file, "r+b") as handle:
+            handle.truncate(array_file.stat().st_size - 100)
+    elif damage == "no_manifest":
+        manifest_file.unlink()
+    else:
+        manifest = json.loads(manifest_file.read_text())
+        manifest["image_ids"][0] = "SWAPPED"
+        manifest_file.write_text(json.dumps(manifest))
+    with pytest.raises(CacheError, match=str(folder.name)):
+        open_cache(folder, expected_key=key)
+    with pytest.warns(UserWarning, match="rebuilding"):
+        rebuilt = _build(paths, ids, tmp_path / "cache")
+    assert rebuilt.path == folder and np.array_equal(rebuilt.images[0], load_image(paths[0], SIZE))
+
+
+def test_verify_finds_a_bad_row_the_sample_missed(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    paths = []
+    for i in range(40):  # more rows than the 16 sampled on open
+        paths.append(tmp_path / f"I{i:02d}.png")
+        _photo(rng, 10, 10).save(paths[-1])
+    cache = build_cache(paths, [p.stem for p in paths], 8, "toy", cache_dir=tmp_path / "c",
+                        workers=1, progress=False)
+    row = 1  # sampled rows are 0, 3, 5, ...: row 1 is not among them
+    writable = np.load(cache.path / IMAGES_FILE, mmap_mode="r+")
+    writable[row, 0, 0, 0] ^= 0xFF
+    writable.flush()
+    del writable
+    reopened = open_cache(cache.path)  # the cheap check passes ...
+    with pytest.raises(CacheError, match="I01"):
+        reopened.verify()  # ... the full check does not
