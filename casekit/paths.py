@@ -32,3 +32,9 @@ def dataset_dir(name: str, synthetic: bool = False) -> Path:
 def cache_root() -> Path:
     """Root folder for decoded-image caches: ``$CASEKIT_CACHE`` or ``<data root>/cache``."""
     return Path(os.environ.get("CASEKIT_CACHE", data_root() / "cache")).expanduser()
+
+
+def runs_root() -> Path:
+    """Root folder for training runs (predictions, metrics, models): ``$CASEKIT_RUNS`` or
+    ``<data root>/runs``. Notebook 02 saves to ``runs/binary``, 03 to ``runs/sixclass``."""
+    return Path(os.environ.get("CASEKIT_RUNS", data_root() / "runs")).expanduser()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from casekit.datasets.registry import DatasetSpec, get_spec
@@ -105,8 +106,10 @@ def _write_images(spec: DatasetSpec, table: pd.DataFrame, layout: str, image_siz
         (folder / image_folder(spec.name, layout, int(part))).mkdir(parents=True)
     looks, scene = LOOKS[spec.name], SCENES[spec.name]
     rows_by_lesion = table.groupby("lesion_id", sort=False).indices  # both datasets have one
-    with tqdm(total=len(table), desc=f"synthetic {spec.name}", unit="img",
-              disable=not progress) as bar:
+    # The drawing's tiny matrix products run fastest on one BLAS thread.
+    with threadpool_limits(limits=1, user_api="blas"), tqdm(
+            total=len(table), desc=f"synthetic {spec.name}", unit="img",
+            disable=not progress) as bar:
         for ordinal, rows in enumerate(rows_by_lesion.values()):
             label = table[spec.label_column].iloc[rows[0]]
             short_side = max(min(sizes[row]) for row in rows)
