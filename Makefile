@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= outputs/demo
 
-.PHONY: demo test lint install-demo install-test clean
+.PHONY: demo test lint release course-check install-demo install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,15 @@ demo: install-demo
 
 test: install-test
 	$(BIN)/ruff check casekit tests
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n 2 --durations=15
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=20
+
+# Regenerate the student release notebooks/ from solutions/ (commit the result).
+release: install-demo
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m casekit.course release
+
+# Release up to date, no solution text leaked, rubrics match the notebooks.
+course-check: install-demo
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m casekit.course check
 
 lint: install-test
 	$(BIN)/ruff check casekit tests

@@ -68,7 +68,7 @@ def _cache(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from casekit.demo import run_demo
 
-    run_demo(Path(args.out), size=args.size, n_images=args.n_images)
+    run_demo(Path(args.out), size=args.size, n_images=args.n_images, data_only=args.data_only)
     return 0
 
 
@@ -109,8 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the case study end to end on synthetic data")
     demo.add_argument("--out", default="outputs/demo")
-    demo.add_argument("--size", type=int, default=64)
-    demo.add_argument("--n-images", type=int, default=None)
+    demo.add_argument("--size", type=int, default=None, help="image size (default 64)")
+    demo.add_argument("--n-images", type=int, default=None, help="images per dataset")
+    demo.add_argument("--data-only", action="store_true",
+                      help="only the data pipeline: generate → load → split → cache → summary")
     demo.set_defaults(func=_demo)
     return parser
 

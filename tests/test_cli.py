@@ -45,7 +45,8 @@ def test_bad_input_is_one_clear_line_not_a_traceback(tmp_path, capsys):
 
 
 def test_demo_writes_leak_free_summaries(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path), "--size", "32", "--n-images", "120"]) == 0
+    assert main(["demo", "--data-only", "--out", str(tmp_path), "--size", "32",
+                 "--n-images", "120"]) == 0
     for name in ("ham10000", "pad_ufes_20"):
         summary = json.loads((tmp_path / f"{name}_summary.json").read_text())
         assert summary["synthetic"] is True and summary["images"] == 120

@@ -45,6 +45,7 @@ from casekit.course import (
     validate,
 )
 from casekit.course.__main__ import main as course_cli
+from casekit.course.execute import QUICK_PARAMETERS
 
 ROOT = course_root()
 ASSIGNMENTS = find_assignments(ROOT)
@@ -113,7 +114,7 @@ def course_autograde(tmp_path_factory):
 def test_solution_executes_on_synthetic_data(assignment, tmp_path):
     for path in assignment_notebooks(assignment):
         started = time.perf_counter()
-        out = execute(path, tmp_path / path.name, {"DATA": "synthetic", "N_IMAGES": 200})
+        out = execute(path, tmp_path / path.name, QUICK_PARAMETERS)
         TIMINGS[f"{assignment}: execute {path.name}"] = time.perf_counter() - started
         nb = nbformat.read(out, as_version=4)
         errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])

@@ -21,6 +21,14 @@ import papermill
 
 from casekit.course.kernel import KERNEL_NAME, notebook_environment
 
+#: Parameters for a quick run on synthetic data (tests): every notebook accepts these names.
+QUICK_PARAMETERS = {"DATA": "synthetic", "N_IMAGES": 200, "IMAGE_SIZE": 32,
+                    "EPOCHS_HEAD": 1, "EPOCHS_FINETUNE": 1, "BATCH_SIZE": 32, "N_BOOT": 100}
+
+#: Parameters of ``casekit demo``: still synthetic, a bit larger, ≤ 10 minutes on 2 cores.
+DEMO_PARAMETERS = {**QUICK_PARAMETERS, "N_IMAGES": 600, "IMAGE_SIZE": 64,
+                   "EPOCHS_HEAD": 3, "EPOCHS_FINETUNE": 2, "N_BOOT": 500}
+
 
 def execute(
     notebook: str | os.PathLike[str],
