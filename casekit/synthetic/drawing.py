@@ -156,7 +156,9 @@ def draw_lesion(look: ClassLook, rng: np.random.Generator, short_side: int) -> L
     return Lesion(sticker, radius)
 
 
-def _pose(lesion: Lesion, scene: Scene, size: tuple[int, int], rng: np.random.Generator):
+def _pose(
+    lesion: Lesion, scene: Scene, size: tuple[int, int], rng: np.random.Generator
+) -> tuple[float, float, float, float, float, float]:
     """Affine coefficients mapping image pixels to sticker pixels (Pillow's convention)."""
     w, h = size
     side = lesion.sticker.size[0]

@@ -50,7 +50,8 @@ PAD_MODES = {"RGB": 0.78, "RGBA": 0.20, "L": 0.02}
 SIZES, SKIN, LESION, IMAGE = 30, 31, 32, 33
 
 
-def _check_size(image_size) -> tuple[int, int] | None:
+def _check_size(image_size: object) -> tuple[int, int] | None:
+    """``image_size`` as a (width, height) pair of ints, or None; a clear error otherwise."""
     if image_size is None:
         return None
     try:
@@ -62,7 +63,9 @@ def _check_size(image_size) -> tuple[int, int] | None:
     return w, h
 
 
-def _sizes_and_modes(spec: DatasetSpec, n: int, image_size, seed: int):
+def _sizes_and_modes(
+    spec: DatasetSpec, n: int, image_size: tuple[int, int] | None, seed: int
+) -> tuple[list[tuple[int, int]], list[str]]:
     """(width, height) and Pillow mode of every image, in table order."""
     rng = np.random.default_rng([seed, SIZES])
     if spec.name == "ham10000":
@@ -96,8 +99,9 @@ def _skin_tones(spec: DatasetSpec, table: pd.DataFrame, seed: int) -> list[tuple
     return [tones[key] for key in person]
 
 
-def _write_images(spec: DatasetSpec, table: pd.DataFrame, layout: str, image_size,
-                  seed: int, folder: Path, progress: bool) -> None:
+def _write_images(spec: DatasetSpec, table: pd.DataFrame, layout: str,
+                  image_size: tuple[int, int] | None, seed: int, folder: Path,
+                  progress: bool) -> None:
     """Draw and save every image of ``table`` under ``folder``, lesion by lesion."""
     sizes, modes = _sizes_and_modes(spec, len(table), image_size, seed)
     skins = _skin_tones(spec, table, seed)
