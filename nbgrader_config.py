@@ -13,6 +13,8 @@ import os
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
+from casekit.course.guard import guarded_autograde_preprocessors
+
 c = get_config()  # noqa: F821  (provided by traitlets when it runs this file)
 
 # --- Course layout ------------------------------------------------------------------------
@@ -64,6 +66,11 @@ c.LimitOutput.max_traceback = 100
 # A student who deletes a locked test or task cell gets it back (instead of a silent 0),
 # and locked cells a student edited are restored from the gradebook.
 c.OverwriteCells.add_missing_cells = True
+# Broken or hostile code (os._exit, a loop that ignores the interrupt, a memory hog) costs
+# only its own cell: casekit's GuardedExecute restarts a lost kernel, replays the cells
+# above and caps the kernel's memory (docs/INSTRUCTOR_GUIDE.md, "Grading integrity").
+c.Autograde.autograde_preprocessors = guarded_autograde_preprocessors()
+c.GuardedExecute.memory_limit_mb = 6144
 # Submissions always run against the kernel the assignment was written for.
 # (OverwriteKernelspec is on by default in nbgrader 0.9.)
 

@@ -63,6 +63,38 @@ def _logits_chain(layers: Sequence[keras.layers.Layer]) -> Fn:
     return run
 
 
+def _sources(node: Any) -> list[str]:
+    """Names of the layers whose outputs feed a serialised call (``keras_history`` entries)."""
+    if isinstance(node, dict):
+        if "keras_history" in node:
+            return [node["keras_history"][0]]
+        return [name for value in node.values() for name in _sources(value)]
+    if isinstance(node, (list, tuple)):
+        return [name for value in node for name in _sources(value)]
+    return []
+
+
+def layer_chain(model: keras.Model) -> list[keras.layers.Layer]:
+    """The model's layers in order, after checking each one feeds only the next.
+
+    Grad-CAM runs the layers one after the other, so it needs a chain: no branches, no
+    skip connections at the top level (inside the backbone they are fine).
+    """
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if isinstance(model, keras.Sequential):
+        return layers
+    previous = None
+    for entry in model.get_config()["layers"]:
+        sources = _sources(entry.get("inbound_nodes", []))
+        if previous is not None and sources != [previous]:
+            raise ValueError(
+                f"Layer {entry['name']!r} of {model.name!r} takes {sources} instead of only "
+                f"{previous!r}: Grad-CAM here needs a plain chain of layers, as casekit builds."
+            )
+        previous = entry["name"]
+    return layers
+
+
 def default_layer(model: keras.Model) -> str:
     """Name of the layer Grad-CAM uses by default.
 
@@ -72,7 +104,7 @@ def default_layer(model: keras.Model) -> str:
     backbone = backbone_of(model)
     if backbone is not None:
         return backbone.layers[-1].name
-    for layer in reversed(model.layers[1:]):
+    for layer in reversed(layer_chain(model)):
         pooling = "Pooling" in type(layer).__name__
         if len(layer.output.shape) == 4 and not pooling:
             return layer.name
@@ -81,7 +113,7 @@ def default_layer(model: keras.Model) -> str:
 
 def _split(model: keras.Model, layer_name: str) -> tuple[Fn, Fn]:
     """``features`` (image -> feature map at ``layer_name``) and ``head`` (map -> logits)."""
-    chain = list(model.layers[1:])  # without the InputLayer
+    chain = layer_chain(model)
     names = [layer.name for layer in chain]
     if layer_name in names:
         cut = names.index(layer_name) + 1

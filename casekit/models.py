@@ -269,6 +269,11 @@ def build_baseline_cnn(
     block by block. With no pretrained normalisation inside, this model (alone in casekit)
     rescales its ``[0, 255]`` input to ``[0, 1]`` with a Rescaling layer.
 
+    Its BatchNormalization layers use ``momentum=0.9`` (Keras' default is 0.99): the running
+    mean and variance used at prediction time then settle within a few dozen steps. With
+    0.99 they need several hundred, and a model trained for a few short epochs on a small
+    dataset predicts one class for everything although it was right in training.
+
     Example:
         >>> build_baseline_cnn(num_classes=6, input_size=32, filters=(8, 16)).output_shape
         (None, 6)
@@ -285,7 +290,7 @@ def build_baseline_cnn(
         for conv in (1, 2):
             prefix = f"block{block}_conv{conv}"
             x = layers.Conv2D(n_filters, 3, padding="same", use_bias=False, name=prefix)(x)
-            x = layers.BatchNormalization(name=f"{prefix}_bn")(x)
+            x = layers.BatchNormalization(momentum=0.9, name=f"{prefix}_bn")(x)
             x = layers.Activation("relu", name=f"{prefix}_relu")(x)
         x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
     outputs = _classifier(x, num_classes, dropout)

@@ -10,6 +10,9 @@ from casekit.finetune import freeze_backbone, recompile, trainable_summary, unfr
 from casekit.losses import CategoricalFocalLoss
 from casekit.models import backbone_of, build_baseline_cnn, build_model
 
+# TensorFlow 2.21 tensors lack NumPy 2's `copy` keyword: Keras warns at every conversion.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+
 
 @pytest.fixture(scope="module")
 def efficientnet() -> keras.Model:

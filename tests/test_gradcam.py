@@ -10,6 +10,9 @@ from casekit.backend import input_gradients
 from casekit.gradcam import _split, default_layer, gradcam
 from casekit.models import build_model
 
+# TensorFlow 2.21 tensors lack NumPy 2's `copy` keyword: Keras warns at every conversion.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+
 SIZE = 32
 QUADRANTS = [(0, 0), (0, 16), (16, 0), (16, 16)]  # top-left corners of the four quadrants
 
@@ -98,6 +101,16 @@ def test_split_through_the_nested_efficientnet_reproduces_the_model() -> None:
         gradcam(model, images, layer_name="no_such_layer")
     with pytest.raises(ValueError, match="shape"):
         gradcam(model, images[0])
+
+
+def test_models_with_branches_at_the_top_level_are_refused() -> None:
+    inputs = keras.Input((16, 16, 3))
+    a = keras.layers.Conv2D(4, 3, name="conv_a")(inputs)
+    b = keras.layers.Conv2D(4, 1, name="conv_b")(a)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Add(name="skip")([a, b]))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    with pytest.raises(ValueError, match="'skip' .* takes \\['conv_a', 'conv_b'\\]"):
+        gradcam(model, np.zeros((1, 16, 16, 3), np.uint8))
 
 
 def test_backend_gradient_of_a_simple_function() -> None:

@@ -20,7 +20,7 @@ SCRIPT = textwrap.dedent(
     from casekit.imbalance import class_weights
     from casekit.losses import BinaryFocalLoss
     from casekit.models import build_baseline_cnn, build_model
-    from casekit.training import fit, predict_proba
+    from casekit.training import enable_mixed_precision_if_useful, fit, predict_proba
 
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 96)
@@ -45,6 +45,7 @@ SCRIPT = textwrap.dedent(
 
     print(json.dumps({
         "backend": backend.backend_name(),
+        "policy": enable_mixed_precision_if_useful(),
         "losses": history.history["loss"],
         "weights_changed": changed,
         "proba_shape": list(probabilities.shape),
@@ -67,6 +68,7 @@ def test_build_train_predict_and_gradcam_on_jax() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["backend"] == "jax"
+    assert result["policy"] == "float32"  # no GPU here
     assert len(result["losses"]) == 1 and 0 < result["losses"][0] < 10
     assert result["weights_changed"]
     assert result["proba_shape"] == [96]

@@ -8,6 +8,9 @@ import pytest
 
 from casekit.losses import BinaryFocalLoss, CategoricalFocalLoss, focal_loss
 
+# TensorFlow 2.21 tensors lack NumPy 2's `copy` keyword: Keras warns at every conversion.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+
 RNG = np.random.default_rng(0)
 
 

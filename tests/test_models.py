@@ -15,6 +15,9 @@ from casekit.models import (
     build_model,
 )
 
+# TensorFlow 2.21 tensors lack NumPy 2's `copy` keyword: Keras warns at every conversion.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+
 IMAGES = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
 
 
@@ -82,6 +85,15 @@ def test_other_backbones_preprocess_inside_the_model(backbone, module) -> None:
     expected = module.preprocess_input(IMAGES.astype("float32"))
     np.testing.assert_allclose(np.asarray(preprocess(IMAGES.astype("float32"))), expected,
                                rtol=1e-5, atol=1e-4)
+
+
+def test_preprocess_layer_survives_saving(tmp_path) -> None:
+    model = build_model("MobileNetV2", num_classes=3, input_size=32, weights=None)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert loaded.get_layer("preprocess").module == "mobilenet_v2"
+    np.testing.assert_allclose(loaded.predict(IMAGES, verbose=0), model.predict(IMAGES, verbose=0),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_baseline_cnn_rescales_itself_and_uses_mixed_precision_safely() -> None:

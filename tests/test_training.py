@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
 from casekit.finetune import freeze_backbone, unfreeze_top
 from casekit.imbalance import class_weights
@@ -20,6 +20,9 @@ from casekit.training import (
     recommended_callbacks,
     set_seeds,
 )
+
+# TensorFlow 2.21 tensors lack NumPy 2's `copy` keyword: Keras warns at every conversion.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
 
 def numbered_images(n: int, size: int = 8) -> np.ndarray:
@@ -97,6 +100,7 @@ def test_batches_keep_order_without_shuffle_and_accept_indices_and_weights() -> 
 def test_small_cnn_learns_held_out_data_with_class_weights_and_callbacks(tmp_path) -> None:
     images, labels = colour_shapes(320, positive_share=0.3)
     train, test = slice(0, 240), slice(240, 320)
+    set_seeds(0)
     model = build_baseline_cnn(num_classes=2, input_size=32, filters=(8, 16), augment=False)
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy",
                   metrics=["accuracy"])
@@ -113,8 +117,9 @@ def test_small_cnn_learns_held_out_data_with_class_weights_and_callbacks(tmp_pat
     assert len(history.history["val_loss"]) >= 4
     probabilities = predict_proba(model, images[test])
     assert probabilities.shape == (80,)
-    accuracy = np.mean((probabilities >= 0.5) == labels[test])
-    assert accuracy >= 0.85, f"held-out accuracy {accuracy:.2f}"
+    # 30 % positives: always answering "benign" scores 0.70 accuracy but 0.50 balanced.
+    balanced = balanced_accuracy_score(labels[test], probabilities >= 0.5)
+    assert balanced >= 0.85, f"held-out balanced accuracy {balanced:.2f}"
     assert roc_auc_score(labels[test], probabilities) >= 0.9
     best = keras.models.load_model(tmp_path / "ckpt" / "best.keras")
     assert best.count_params() == model.count_params()

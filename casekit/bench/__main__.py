@@ -8,8 +8,10 @@
     ``.npy`` (what ``ImageCache.images`` is), shuffled, gathered batch by batch.
 
 Both pipelines are warmed up first (tracing and compiling are not timed); then they run in
-turn ``--repeats`` times and the best time of each counts (the least disturbed by other work
-on the machine). The last line printed is a JSON object whose last entry is
+turn ``--repeats`` times. A step's time runs from the end of one training step to the end of
+the next, so it includes fetching the batch; throughput is ``batch size / median step
+time`` over all timed steps (the median shrugs off steps slowed by other work on the
+machine). The last line printed is a JSON object whose last entry is
 ``ratio = cache / in-memory`` throughput: 1.0 means feeding from the cache costs nothing.
 
 Without ``--cache`` the images are random pixels written to a temporary ``.npy`` (pixel
@@ -68,10 +70,21 @@ def _random_memmap(folder: Path, n: int, size: int, seed: int = 0) -> np.ndarray
     return np.load(path, mmap_mode="r")
 
 
-def _timed_fit(model: keras.Model, data: Any, steps: int) -> float:
-    start = time.perf_counter()
-    model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
-    return time.perf_counter() - start
+class _StepTimer(keras.callbacks.Callback):
+    """Records the time at the end of every training step."""
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.ends: list[float] = []
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self.ends.append(time.perf_counter())
+
+
+def _step_times(model: keras.Model, data: Any, steps: int) -> np.ndarray:
+    """Seconds per training step: time between consecutive step ends (fetching included)."""
+    timer = _StepTimer()
+    model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False, callbacks=[timer])
+    return np.diff(timer.ends)
 
 
 def run(args: argparse.Namespace, images: np.ndarray) -> dict[str, Any]:
@@ -98,13 +111,13 @@ def run(args: argparse.Namespace, images: np.ndarray) -> dict[str, Any]:
     def in_memory(steps: int) -> Any:
         return backend.repeated_batch(x_one, y_one, steps)
 
-    _timed_fit(model, in_memory(args.warmup), args.warmup)
-    _timed_fit(model, from_cache, args.warmup)
-    times: dict[str, list[float]] = {"in_memory": [], "cache": []}
+    _step_times(model, in_memory(args.warmup), args.warmup)
+    _step_times(model, from_cache, args.warmup)
+    times: dict[str, list[np.ndarray]] = {"in_memory": [], "cache": []}
     for _ in range(args.repeats):
-        times["in_memory"].append(_timed_fit(model, in_memory(args.steps), args.steps))
-        times["cache"].append(_timed_fit(model, from_cache, args.steps))
-    rate = {name: args.steps * batch / min(seconds) for name, seconds in times.items()}
+        times["in_memory"].append(_step_times(model, in_memory(args.steps), args.steps))
+        times["cache"].append(_step_times(model, from_cache, args.steps))
+    rate = {name: batch / float(np.median(np.concatenate(runs))) for name, runs in times.items()}
     return {
         "backend": backend.backend_name(),
         "backbone": args.backbone,

@@ -1,0 +1,145 @@
+"""Plausible wrong answers to 03_sixclass's autograded exercises (see casekit/course/mutants.py).
+
+Each source replaces the code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` of
+the exercise's solution cell (written unindented; it gets the markers' indentation).
+"""
+
+MUTANTS = {
+    "test_encode_labels": {
+        "classes in alphabetical order, not class_names": """
+            position = {name: i for i, name in enumerate(sorted(class_names))}
+            indices = np.array([position[label] for label in labels], dtype=np.int64)
+            one_hot = np.eye(len(class_names), dtype=np.float32)[indices]
+            return indices, one_hot
+        """,
+        "integer one-hot rows": """
+            position = {name: i for i, name in enumerate(class_names)}
+            indices = np.array([position[label] for label in labels], dtype=np.int64)
+            return indices, np.eye(len(class_names), dtype=int)[indices]
+        """,
+        "unknown labels silently become class 0": """
+            position = {name: i for i, name in enumerate(class_names)}
+            indices = np.array([position.get(label, 0) for label in labels], dtype=np.int64)
+            one_hot = np.eye(len(class_names), dtype=np.float32)[indices]
+            return indices, one_hot
+        """,
+    },
+    "test_softmax_head": {
+        "sigmoid instead of softmax": """
+            x = layers.GlobalAveragePooling2D(name="avg_pool")(features)
+            x = layers.Dropout(dropout, name="head_dropout")(x)
+            return layers.Dense(num_classes, activation="sigmoid", dtype="float32",
+                                name="predictions")(x)
+        """,
+        "six units whatever num_classes": """
+            x = layers.GlobalAveragePooling2D(name="avg_pool")(features)
+            x = layers.Dropout(dropout, name="head_dropout")(x)
+            return layers.Dense(6, activation="softmax", dtype="float32", name="predictions")(x)
+        """,
+        "float16 probabilities under mixed precision": """
+            x = layers.GlobalAveragePooling2D(name="avg_pool")(features)
+            x = layers.Dropout(dropout, name="head_dropout")(x)
+            return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+        """,
+        "dropout also at prediction time": """
+            x = layers.GlobalAveragePooling2D(name="avg_pool")(features)
+            x = layers.Dropout(dropout, name="head_dropout")(x, training=True)
+            return layers.Dense(num_classes, activation="softmax", dtype="float32",
+                                name="predictions")(x)
+        """,
+    },
+    "test_focal_loss": {
+        "no clipping: log(0)": """
+            y_true = ops.cast(y_true, "float32")
+            p_true = ops.sum(y_true * ops.cast(y_pred, "float32"), axis=-1)
+            return -ops.power(1.0 - p_true, gamma) * ops.log(p_true)
+        """,
+        "p_t ** gamma instead of (1 - p_t) ** gamma": """
+            y_true = ops.cast(y_true, "float32")
+            y_pred = ops.clip(ops.cast(y_pred, "float32"), 1e-7, 1.0 - 1e-7)
+            p_true = ops.sum(y_true * y_pred, axis=-1)
+            return -ops.power(p_true, gamma) * ops.log(p_true)
+        """,
+        "mean over the batch, not one value per image": """
+            y_true = ops.cast(y_true, "float32")
+            y_pred = ops.clip(ops.cast(y_pred, "float32"), 1e-7, 1.0 - 1e-7)
+            p_true = ops.sum(y_true * y_pred, axis=-1)
+            return ops.mean(-ops.power(1.0 - p_true, gamma) * ops.log(p_true))
+        """,
+        "NumPy instead of keras.ops (breaks in fit)": """
+            y_true = np.asarray(y_true, dtype="float32")
+            y_pred = np.clip(np.asarray(y_pred, dtype="float32"), 1e-7, 1.0 - 1e-7)
+            p_true = np.sum(y_true * y_pred, axis=-1)
+            return -np.power(1.0 - p_true, gamma) * np.log(p_true)
+        """,
+    },
+    "test_balanced_accuracy": {
+        "plain accuracy": """
+            counts = np.asarray(cm, dtype=float)
+            return float(np.trace(counts) / counts.sum())
+        """,
+        "divides by the column sums (precision)": """
+            counts = np.asarray(cm, dtype=float)
+            predicted = counts.sum(axis=0)
+            return float(np.mean(np.diag(counts) / np.maximum(predicted, 1)))
+        """,
+        "classes without true images count as recall 0": """
+            counts = np.asarray(cm, dtype=float)
+            support = counts.sum(axis=1)
+            return float(np.mean(np.diag(counts) / np.maximum(support, 1)))
+        """,
+    },
+    "test_most_confused_pairs": {
+        "sorted by count, not share": """
+            counts = np.asarray(cm, dtype=float)
+            rows = counts.sum(axis=1)
+            records = [
+                {"true": class_names[i], "predicted": class_names[j], "count": int(counts[i, j]),
+                 "share": counts[i, j] / rows[i]}
+                for i in range(len(class_names)) for j in range(len(class_names))
+                if i != j and counts[i, j] > 0
+            ]
+            table = pd.DataFrame(records, columns=["true", "predicted", "count", "share"])
+            table = table.sort_values("count", ascending=False, kind="stable")
+            return table.head(top).reset_index(drop=True)
+        """,
+        "includes the diagonal": """
+            counts = np.asarray(cm, dtype=float)
+            rows = counts.sum(axis=1)
+            records = [
+                {"true": class_names[i], "predicted": class_names[j], "count": int(counts[i, j]),
+                 "share": counts[i, j] / rows[i]}
+                for i in range(len(class_names)) for j in range(len(class_names))
+                if counts[i, j] > 0
+            ]
+            table = pd.DataFrame(records, columns=["true", "predicted", "count", "share"])
+            table = table.sort_values("share", ascending=False, kind="stable")
+            return table.head(top).reset_index(drop=True)
+        """,
+        "share of the predicted column": """
+            counts = np.asarray(cm, dtype=float)
+            columns = counts.sum(axis=0)
+            records = [
+                {"true": class_names[i], "predicted": class_names[j], "count": int(counts[i, j]),
+                 "share": counts[i, j] / columns[j]}
+                for i in range(len(class_names)) for j in range(len(class_names))
+                if i != j and counts[i, j] > 0
+            ]
+            table = pd.DataFrame(records, columns=["true", "predicted", "count", "share"])
+            table = table.sort_values("share", ascending=False, kind="stable")
+            return table.head(top).reset_index(drop=True)
+        """,
+        "keeps cells without images": """
+            counts = np.asarray(cm, dtype=float)
+            rows = counts.sum(axis=1)
+            records = [
+                {"true": class_names[i], "predicted": class_names[j], "count": int(counts[i, j]),
+                 "share": counts[i, j] / max(rows[i], 1)}
+                for i in range(len(class_names)) for j in range(len(class_names)) if i != j
+            ]
+            table = pd.DataFrame(records, columns=["true", "predicted", "count", "share"])
+            table = table.sort_values("share", ascending=False, kind="stable")
+            return table.head(top).reset_index(drop=True)
+        """,
+    },
+}

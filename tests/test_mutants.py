@@ -1,0 +1,173 @@
+"""The hidden tests catch plausible wrong answers: mutation testing with real nbgrader.
+
+For every autograded exercise of every assignment, ``tests/mutants/<assignment>.py`` holds
+at least two wrong implementations a student might write. They are planted in copies of
+the solution notebook, a few students carry them (several exercises each), the class is
+autograded with nbgrader, and every mutated exercise must lose points while every other
+exercise keeps full marks. Run with ``-s`` to see the table (it is printed by the last test).
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+from _grading_class import ASSIGNMENTS, MUTANT_FILES, ROOT, TIMINGS, graded_class
+from _grading_class import solution_exercises as found_exercises
+
+from casekit.course import CourseError
+from casekit.course.mutants import (
+    affected,
+    dependencies,
+    exercises,
+    inject,
+    load_mutants,
+    plan_students,
+    replace_solution,
+    slim,
+)
+
+pytestmark = pytest.mark.xdist_group("grading-integrity")
+REGION = re.compile(r"### BEGIN SOLUTION[^\n]*\n(.*?)### END SOLUTION", re.S)
+
+
+# --- The machinery (fast, no nbgrader run) ------------------------------------------------
+
+
+def test_replace_solution_indents_the_new_code_and_drops_the_markers():
+    cell = ("def f(df):\n    '''Doc.'''\n    ### BEGIN SOLUTION\n    return df.sum()\n"
+            "    ### END SOLUTION\n\nX = 1\n")
+    new = replace_solution(cell, "\n    total = df.sum()\n    return total / 2\n")
+    body = "    total = df.sum()\n    return total / 2\n"
+    assert new == "def f(df):\n    '''Doc.'''\n" + body + "\nX = 1\n"
+    with pytest.raises(CourseError, match="no ### BEGIN SOLUTION"):
+        replace_solution("x = 1", "x = 2")
+
+
+def test_inject_changes_only_the_solution_of_the_named_exercise():
+    path = ROOT / "solutions" / "01_eda" / "01_eda.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    mutated = inject(nb, {"test_class_shares": "return df[column].value_counts()"})
+    changed = [(a.metadata.get("nbgrader", {}).get("grade_id"), b.source)
+               for a, b in zip(nb.cells, mutated.cells, strict=True) if a.source != b.source]
+    assert changed == [("class_shares", changed[0][1])]
+    assert changed[0][1].endswith("\n    return df[column].value_counts()")
+    assert "BEGIN SOLUTION" not in changed[0][1]
+    assert nbformat.read(path, as_version=4) == nb, "the original is not modified"
+    with pytest.raises(CourseError, match="no test cells"):
+        inject(nb, {"test_nothing": "pass"})
+
+
+@pytest.mark.parametrize(("depends", "n_students"), [
+    ({}, 4),  # k + 1 for at most k = 3 mutants per exercise
+    ({"d": {"c"}}, 6),  # d calls c: 3 + 2 students apart, and one with both intact
+])
+def test_plan_carries_every_mutant_once_and_leaves_every_exercise_intact(depends, n_students):
+    order = ["a", "b", "c", "d"]
+    mutants = {"a": {"a1": "", "a2": "", "a3": ""}, "b": {"b1": "", "b2": ""},
+               "c": {"c1": "", "c2": "", "c3": ""}, "d": {"d1": "", "d2": ""}}
+    students = plan_students(mutants, order, depends)
+    carried = sorted((t, m) for s in students.values() for t, m in s.items())
+    assert carried == sorted((t, m) for t, named in mutants.items() for m in named)
+    assert len(students) == n_students
+    for s in students.values():
+        assert not (depends and "c" in s and "d" in s), "never an exercise and one it uses"
+    for t in order:
+        assert any(s and t not in s and t not in affected(s, depends)
+                   for s in students.values()), f"{t} is never left intact"
+    assert affected({"c": "c1"}, {"d": {"c"}}) == {"d"}
+
+
+def test_dependencies_follow_function_calls_between_exercises(tmp_path):
+    def code(source, grade_id, **meta):
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["nbgrader"] = {"grade_id": grade_id, "schema_version": 3, **meta}
+        return cell
+
+    sol = {"solution": True, "grade": False}
+    test = {"solution": False, "grade": True, "points": 1}
+    nb = nbformat.v4.new_notebook(cells=[
+        code("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION", "f", **sol),
+        code("assert f(1) == 1", "test_f", **test),
+        code("def g(x):\n    ### BEGIN SOLUTION\n    return f(x) + 1\n    ### END SOLUTION", "g",
+             **sol),
+        code("assert g(1) == 2", "test_g", **test),
+        code("def h(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", "h",
+             **sol),
+        code("assert h(1) == 2 and g(0) == 1", "test_h", **test),
+    ])
+    nbformat.write(nb, tmp_path / "nb.ipynb")
+    found = exercises(tmp_path / "nb.ipynb")
+    assert [(e.test_id, e.solution_id) for e in found.values()] == [
+        ("test_f", "f"), ("test_g", "g"), ("test_h", "h")]
+    assert dependencies(found) == {"test_f": set(), "test_g": {"test_f"},
+                                   "test_h": {"test_g", "test_f"}}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_slim_notebook_keeps_every_graded_cell(assignment):
+    for path in sorted((ROOT / "solutions" / assignment).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        lean = slim(nb)
+        graded = [c for c in nb.cells if c.metadata.get("nbgrader")]
+        assert [c for c in lean.cells if c.metadata.get("nbgrader")] == graded
+        assert len(lean.cells) < len(nb.cells)
+
+
+# --- The mutants of each assignment ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_has_two_real_mutants(assignment):
+    path = MUTANT_FILES / f"{assignment}.py"
+    assert path.is_file(), f"write {path}: two or more wrong answers per autograded exercise"
+    mutants = load_mutants(path)
+    found = found_exercises(assignment)
+    assert sorted(mutants) == sorted(found), "one entry per autograded exercise"
+    solutions = {}
+    for nb_path in sorted((ROOT / "solutions" / assignment).glob("*.ipynb")):
+        for cell in nbformat.read(nb_path, as_version=4).cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.cell_type == "code" and REGION.search(cell.source):
+                solutions[grade_id] = " ".join(REGION.search(cell.source)[1].split())
+    for test_id, named in mutants.items():
+        assert len(named) >= 2, f"{test_id}: at least two mutants"
+        original = solutions[found[test_id].solution_id]
+        for name, source in named.items():
+            assert " ".join(source.split()) != original, f"{test_id}/{name} is the solution"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_autograder_catches_every_mutant(assignment, tmp_path_factory):
+    report = graded_class(assignment, tmp_path_factory).mutation
+    survivors = [f"{r.test_id}: {r.name} (student {r.student})" for r in report.survivors]
+    assert survivors == [], "wrong answers that keep full marks: strengthen the hidden tests"
+    assert len(report.results) == sum(len(m) for m in
+                                      load_mutants(MUTANT_FILES / f"{assignment}.py").values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_mutants_cost_only_their_own_exercise(assignment, tmp_path_factory):
+    report = graded_class(assignment, tmp_path_factory).mutation
+    assert report.interference == []
+    intact = {t for tests in report.untouched.values() for t in tests}
+    assert intact == set(found_exercises(assignment)), "every exercise shown intact somewhere"
+    for student, tests in report.untouched.items():
+        grades = report.autograde.students[student].grades
+        assert all(grades[t].auto_score == grades[t].max_score for t in tests), student
+
+
+@pytest.mark.slow
+def test_print_mutation_table(tmp_path_factory, capsys):
+    """The table of every assignment (run pytest with -s, or see it in the summary)."""
+    reports = [graded_class(a, tmp_path_factory).mutation for a in ASSIGNMENTS]
+    with capsys.disabled():
+        print("\n\nMutation testing of the hidden tests (real nbgrader autograde)")
+        for report in reports:
+            print(report.table())
+        for step, seconds in TIMINGS.items():
+            print(f"  {step:<62} {seconds:6.1f} s")
+    assert all(not r.survivors for r in reports)
