@@ -10,8 +10,9 @@ features) are unfrozen and everything is trained at a small rate (1e-5…1e-4) a
 
 BatchNormalization layers stay frozen throughout: their running mean/variance hold ImageNet
 statistics, and letting small, skin-only batches overwrite them destroys what the backbone
-learnt. (The casekit models also call the backbone with ``training=False``, which keeps the
-BatchNorm layers in inference mode in any case.)
+learnt. Calling the backbone with ``training=False`` is not enough on its own in Keras 3:
+``fit`` calls the model with ``training=True``, which reaches nested layers, so only
+``BatchNormalization.trainable = False`` reliably freezes their statistics.
 
 Example:
     >>> from casekit.models import build_model

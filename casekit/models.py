@@ -234,8 +234,10 @@ def build_model(
         augment: put the :func:`augmentation` layers in front (active only in training).
         name: model name; default ``"<backbone>_<num_classes>cls"``.
 
-    The backbone is called with ``training=False``: its BatchNormalization layers keep their
-    ImageNet statistics even after unfreezing, which is what fine-tuning needs.
+    The backbone is called with ``training=False``, the documented Keras recipe. In Keras 3
+    that flag alone does not protect the BatchNormalization statistics once ``fit`` runs
+    with ``training=True`` (keras-team/keras#20285): :func:`casekit.finetune.unfreeze_top`
+    therefore also keeps every BatchNormalization layer's ``trainable`` off.
 
     Example:
         >>> m = build_model("MobileNetV2", num_classes=6, input_size=32, weights=None)

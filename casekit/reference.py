@@ -4,7 +4,8 @@ Notebook 02 saves its binary run to ``runs_root()/"binary"`` and notebook 03 its
 to ``runs_root()/"sixclass"``. Notebook 04 (evaluation) calls :func:`find_run`, which returns
 the student's run when it is there and valid, and otherwise trains (once) this module's
 reference run with casekit's own implementation of every step: grouped split, decode-once
-cache, class weights, frozen EfficientNet with a new head, top-block fine-tuning with
+cache, class weights, frozen EfficientNet with a new head (the from-scratch baseline CNN when
+no pretrained weights can be had), top-block fine-tuning with
 BatchNormalization frozen, predictions saved as a run folder (see :mod:`casekit.report`).
 
 While nbgrader grades (``NBGRADER_EXECUTION`` set) the reference run shrinks to a tiny
@@ -129,19 +130,23 @@ def train_reference(
     val = np.flatnonzero(df["split"].to_numpy() == "val")
 
     training.set_seeds(seed)
-    if grading:
-        model = models.build_baseline_cnn(num_classes, input_size=image_size, filters=(8, 16))
-        model_name = "baseline_cnn"
+    weights = None if grading else resolve_weights(weights)
+    if weights is None:
+        # A frozen backbone with random weights computes nothing useful (every score ≈ 0.5):
+        # without pretrained weights the from-scratch baseline CNN is the honest reference.
+        filters = (8, 16) if grading else (32, 64, 128)
+        model = models.build_baseline_cnn(num_classes, input_size=image_size, filters=filters)
+        model_name, epochs_head, epochs_finetune = "baseline_cnn", epochs_head + epochs_finetune, 0
+        print("Reference model: the from-scratch baseline CNN (no pretrained weights here).")
     else:
         training.enable_mixed_precision_if_useful()
-        model = models.build_model(backbone, num_classes, input_size=image_size,
-                                   weights=resolve_weights(weights))
+        model = models.build_model(backbone, num_classes, input_size=image_size, weights=weights)
         finetune.freeze_backbone(model)
         model_name = backbone
     _compile(model, task, 1e-3)
     weights_by_class = imbalance.class_weights(labels[train])
     fit = dict(val=(images[val], labels[val]), batch_size=batch_size, seed=seed,
-               class_weight=weights_by_class, verbose=0 if grading else "auto")
+               class_weight=weights_by_class, verbose=0 if grading else 2)
     history = training.fit(model, (images[train], labels[train]), epochs=epochs_head,
                            **fit).history
     if epochs_finetune:

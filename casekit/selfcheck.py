@@ -40,6 +40,7 @@ import json
 import os
 import re
 import sys
+import warnings
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,13 +185,17 @@ def _run_in_namespace(shell, source: str) -> str:
     code = shell.transform_cell(source)
     err = io.StringIO()
     try:
-        with redirect_stdout(io.StringIO()), redirect_stderr(err):
+        with redirect_stdout(io.StringIO()), redirect_stderr(err), \
+                warnings.catch_warnings(record=True) as caught:
+            # a new (never matching) filter makes Python show warnings it already showed once
+            warnings.filterwarnings("default", message="casekit self-check: show again")
             exec(compile(code, "<self-check>", "exec"), shell.user_ns)
     except Exception as error:  # a student's error of any kind: report it, go on
         return _first_line(f"{type(error).__name__}: {error}")
-    if err.getvalue().strip():
-        return _first_line("wrote to stderr (the grader counts that as a failure): "
-                           + err.getvalue().strip())
+    printed = err.getvalue().strip() or "; ".join(
+        f"{w.category.__name__}: {w.message}" for w in caught)
+    if printed:
+        return _first_line(f"wrote to stderr (the grader counts that as a failure): {printed}")
     return ""
 
 

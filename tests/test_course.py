@@ -53,6 +53,10 @@ TIMINGS: dict[str, float] = {}
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
 
 pytestmark = pytest.mark.xdist_group("course")
+# Per-assignment xdist groups: one assignment's shared temporary course stays on one worker,
+# while different assignments spread over the workers.
+BY_ASSIGNMENT = [pytest.param(a, marks=pytest.mark.xdist_group(f"course-{a}"))
+                 for a in ASSIGNMENTS]
 
 
 def _autograded_ids(path) -> list[str]:
@@ -110,7 +114,7 @@ def course_autograde(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_solution_executes_on_synthetic_data(assignment, tmp_path):
     for path in assignment_notebooks(assignment):
         started = time.perf_counter()
@@ -125,7 +129,7 @@ def test_solution_executes_on_synthetic_data(assignment, tmp_path):
         assert "grading no" in printed, "the set-up cell must call casekit.notebook.setup()"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_notebook_conventions(assignment):
     for path in assignment_notebooks(assignment):
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -212,7 +216,7 @@ def test_rubric_check_reports_mismatches(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_validator_passes_every_solution(assignment):
     for path in assignment_notebooks(assignment):
         started = time.perf_counter()
@@ -223,7 +227,7 @@ def test_validator_passes_every_solution(assignment):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_every_test_fails_on_the_release_copy(assignment):
     for source in assignment_notebooks(assignment):
         released = ROOT / "notebooks" / assignment / source.name
@@ -256,7 +260,7 @@ def test_validate_names_the_failing_cell(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_autograde_gives_the_solution_full_points(assignment, course_autograde):
     score = course_autograde(assignment).students["solution"]
     assert score.auto_max > 0 and score.auto_score == score.auto_max
@@ -265,7 +269,7 @@ def test_autograde_gives_the_solution_full_points(assignment, course_autograde):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_autograde_gives_the_blank_release_zero(assignment, course_autograde):
     score = course_autograde(assignment).students["blank"]
     assert score.auto_score == 0
@@ -274,7 +278,7 @@ def test_autograde_gives_the_blank_release_zero(assignment, course_autograde):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_autograde_takes_colab_files_and_restores_test_cells(assignment, course_autograde):
     report = course_autograde(assignment)
     tampered, solution = report.students["tampered"], report.students["solution"]
@@ -283,7 +287,7 @@ def test_autograde_takes_colab_files_and_restores_test_cells(assignment, course_
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_feedback_does_not_show_hidden_tests(assignment, course_autograde):
     hidden_lines = set()
     for path in assignment_notebooks(assignment):
@@ -301,7 +305,7 @@ def test_feedback_does_not_show_hidden_tests(assignment, course_autograde):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT[:1])
 def test_parallel_autograde_matches_serial(assignment, course_autograde):
     report = course_autograde(assignment)
     course = report.course
@@ -500,7 +504,7 @@ def test_resolve_data_uses_small_synthetic_data_while_grading(monkeypatch, tmp_p
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", BY_ASSIGNMENT)
 def test_autograding_time_per_notebook(assignment, course_autograde, capsys):
     """Grading must stay far below the per-cell timeout; prints every step's seconds."""
     report = course_autograde(assignment)

@@ -38,6 +38,12 @@ from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
+#: Run silently in each new kernel (no names are added to the student's namespace).
+_HARDEN = """\
+get_ipython().ask_exit = lambda: None
+get_ipython().kernel.do_shutdown = lambda restart: {"status": "ok", "restart": restart}
+"""
+
 #: Exceptions after which the kernel cannot be trusted: restart it.
 KERNEL_LOST = (DeadKernelError, CellTimeoutError)
 
@@ -75,6 +81,10 @@ class GuardedExecute(Execute):
         """Run one cell; if it kills or blocks the kernel, record that and recover."""
         if cell.cell_type != "code" or not cell.source.strip():
             return super().preprocess_cell(cell, resources, index)
+        if not self._skip_reason and not run_sync(self.km.is_alive)():
+            # The kernel died after the previous code cell replied (a thread or timer it
+            # started, say): that cell is to blame, not this one.
+            self._blame(self._previous_code_cell(index), DeadKernelError("Kernel died"), index)
         if not self._skip_reason and time.monotonic() > self._deadline:
             self._skip_reason = f"the notebook ran over {self.notebook_timeout} s"
         if self._skip_reason:
@@ -83,29 +93,21 @@ class GuardedExecute(Execute):
         try:
             return super().preprocess_cell(cell, resources, index)
         except KERNEL_LOST as error:
-            culprit = index
-            if isinstance(error, DeadKernelError) and self.record_timing and not _started(cell):
-                # The kernel died before starting this cell: the previous code cell killed it
-                # after it replied (e.g. with a shutdown it scheduled). Blame that one.
-                previous = self._previous_code_cell(index)
-                culprit = index if previous is None else previous
-            self.log.warning("Cell %d lost the kernel (%s); restarting it", culprit, error)
-            if culprit == index:
-                cell.outputs.append(_lost_kernel_error(error))
-                self.nb.cells[index] = cell
-            else:
-                self.nb.cells[culprit].outputs.append(_lost_kernel_error(error))
-                cell.outputs = []
+            self._blame(index, error, index)
+            return cell, self.resources
+
+    def _blame(self, culprit: int | None, error: Exception, index: int) -> None:
+        """Give cell ``culprit`` an error output, then restart and replay up to ``index``."""
+        self.log.warning("Cell %s lost the kernel (%s); restarting it", culprit, error)
+        if culprit is not None:
+            self.nb.cells[culprit].outputs.append(_lost_kernel_error(error))
             self._lost.add(culprit)
-            self._recover(index)
-            if culprit == index:
-                return cell, self.resources
-            return self.preprocess_cell(cell, resources, index)  # innocent: run it now
+        self._recover(index)
 
     def _previous_code_cell(self, index: int) -> int | None:
         for i in range(index - 1, -1, -1):
             if self.nb.cells[i].cell_type == "code" and self.nb.cells[i].source.strip():
-                return None if i in self._lost else i
+                return i
         return None
 
     def _recover(self, index: int) -> None:
@@ -164,6 +166,20 @@ class GuardedExecute(Execute):
 
     start_new_kernel = run_sync(async_start_new_kernel)
 
+    async def async_start_new_kernel_client(self):
+        """Connect to the kernel (nbclient), then make ``exit()`` and shutdowns harmless.
+
+        In a notebook, ``exit()``, ``quit()`` or ``kernel.do_shutdown()`` stop the kernel a
+        moment *after* their cell, so the next cell would be blamed. Here they do nothing;
+        the grader still shuts the kernel down with a real shutdown request at the end.
+        """
+        client = await super().async_start_new_kernel_client()
+        msg_id = client.execute(_HARDEN, silent=True, store_history=False)
+        await self.async_wait_for_reply(msg_id)
+        return client
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
     def _limit_memory(self) -> None:
         if not self.memory_limit_mb:
             return
@@ -185,11 +201,6 @@ def guarded_autograde_preprocessors() -> list[type]:
     """nbgrader's default autograde chain with :class:`GuardedExecute` in place of ``Execute``."""
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     return [GuardedExecute if p is Execute else p for p in default]
-
-
-def _started(cell: NotebookNode) -> bool:
-    """Whether the kernel began running ``cell`` (nbclient records it when timing cells)."""
-    return "iopub.execute_input" in cell.get("metadata", {}).get("execution", {})
 
 
 def _lost_kernel_error(error: Exception) -> NotebookNode:

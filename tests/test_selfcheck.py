@@ -1,0 +1,130 @@
+"""casekit.selfcheck: students see PASS / FAIL / NOT DONE per exercise without nbgrader.
+
+The student notebook here is 01_eda's solution (made slim: no plots) with one visible
+mistake, one mistake only the hidden tests catch (the self-check must still say PASS:
+it runs the visible tests only), one exercise left as the release stub, and one answer
+that prints a warning (nbgrader counts output on stderr as a failure).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import nbformat
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from casekit.course import course_root
+from casekit.course.kernel import use_this_python
+from casekit.course.mutants import inject, slim
+from casekit.selfcheck import FAIL, NOT_DONE, PASS, _running_notebook_path, main, run
+
+pytestmark = pytest.mark.xdist_group("grading-integrity")
+SOLUTION = course_root() / "solutions" / "01_eda" / "01_eda.ipynb"
+EXPECTED = {
+    "test_class_shares": FAIL,  # counts, not shares: a visible assert fails
+    "test_median_age_by_label": PASS,  # mean, not median: only the hidden tests know
+    "test_leak_crosstab": NOT_DONE,  # the stub of the student version
+    "test_images_per_group": FAIL,  # right, but writes a warning to stderr
+}
+
+
+@pytest.fixture(scope="module")
+def student_notebook(tmp_path_factory):
+    nb = inject(slim(nbformat.read(SOLUTION, as_version=4)), {
+        "test_class_shares": "return df[column].value_counts()",
+        "test_median_age_by_label": 'return df.groupby("label")["age"].mean()',
+        "test_leak_crosstab": "# YOUR CODE HERE\nraise NotImplementedError()",
+        "test_images_per_group": """
+            import warnings
+            warnings.warn("check the order")
+            return df.groupby("group_id").size().sort_values(ascending=False)
+        """,
+    })
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "answer_leak":
+            cell.source = "YOUR ANSWER HERE"
+    path = tmp_path_factory.mktemp("selfcheck") / "01_eda.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _statuses(report):
+    return {c.grade_id: c.status for c in report.checks}
+
+
+def _expected_everywhere():
+    statuses = {t: PASS for t in ["test_class_shares", "test_median_age_by_label",
+                                  "test_leak_crosstab", "test_images_per_group",
+                                  "test_share_in_repeated_groups", "test_skin_type_counts",
+                                  "test_share_missing_questionnaire", "test_dataset_summary"]}
+    return {**statuses, **EXPECTED}
+
+
+@pytest.mark.slow
+def test_fresh_kernel_reports_each_exercise(student_notebook, capsys):
+    use_this_python()
+    report = run(student_notebook, fresh_kernel=True)
+    printed = capsys.readouterr().out
+    assert _statuses(report) == _expected_everywhere()
+    checks = {c.grade_id: c for c in report.checks}
+    assert checks["test_class_shares"].message.startswith("AssertionError: a share is a fraction")
+    assert "stderr" in checks["test_images_per_group"].message
+    assert report.points == 18 - 2 - 2 - 2 and report.max_points == 18
+    assert report.unanswered == ["answer_leak"] and report.written_points == 14
+    assert "NOT DONE 0/2  test_leak_crosstab" in printed
+    assert "Written answers still empty: answer_leak" in printed
+    assert main([str(student_notebook)]) == 1
+
+
+def test_notebook_namespace_mode_runs_the_cells_as_written_now(student_notebook, capsys):
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell("import numpy as np\nimport pandas as pd")
+        report = run(student_notebook, fresh_kernel=False)
+        assert _statuses(report) == _expected_everywhere()
+        assert shell.user_ns["class_shares"](
+            __import__("pandas").DataFrame({"label": ["a", "a", "b"]})).tolist() == [2, 1]
+    finally:
+        InteractiveShell.clear_instance()
+    assert "Self-check of 01_eda.ipynb" in capsys.readouterr().out
+
+
+def test_colab_reads_the_notebook_from_the_editor(student_notebook, monkeypatch):
+    """In Colab the notebook comes from google.colab._message (stand-in: Colab is absent)."""
+    requests = []
+
+    def blocking_request(name, request="", timeout_sec=None):
+        requests.append(name)
+        return {"ipynb": json.loads(student_notebook.read_text(encoding="utf-8"))}
+
+    colab = types.ModuleType("google.colab")
+    colab._message = types.SimpleNamespace(blocking_request=blocking_request)
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell("import numpy as np\nimport pandas as pd")
+        report = run(show=False)
+    finally:
+        InteractiveShell.clear_instance()
+    assert requests == ["get_ipynb"]
+    assert report.notebook == "this notebook (Colab)"
+    assert _statuses(report) == _expected_everywhere()
+
+
+def test_jupyter_session_path_is_found(student_notebook, monkeypatch):
+    monkeypatch.chdir(student_notebook.parent)
+    monkeypatch.setenv("JPY_SESSION_NAME", f"course/notebooks/{student_notebook.name}")
+    assert _running_notebook_path(None) == str(student_notebook.parent / student_notebook.name)
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    with pytest.raises(RuntimeError, match="notebook_path"):
+        run(fresh_kernel=True, show=False)
+
+
+def test_nothing_happens_while_grading(monkeypatch, capsys):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert run("does-not-matter.ipynb") is None
+    assert "skipped while nbgrader grades" in capsys.readouterr().out
