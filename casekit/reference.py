@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from casekit.datasets.registry import get_spec
+from casekit.io import atomic_path
 from casekit.notebook import in_colab, is_grading
 from casekit.paths import runs_root
 
@@ -166,8 +167,10 @@ def train_reference(
                   "val": 0.15, "test": 0.15},
         "notes": "casekit reference run" + (" (grading mode: tiny CNN)" if grading else ""),
     }
-    save_run(run_dir, _predictions(df, target, proba, class_names), info, history=history)
-    model.save(run_dir / MODEL_FILE)
+    # Written whole or not at all: parallel graders may train the same reference at once.
+    with atomic_path(run_dir) as tmp:
+        save_run(tmp, _predictions(df, target, proba, class_names), info, history=history)
+        model.save(tmp / MODEL_FILE)
     return run_dir
 
 
