@@ -124,7 +124,12 @@ def recompile(
         raise ValueError(
             f"Model {model.name!r} was never compiled: call model.compile(...) first."
         )
-    settings = keras.saving.deserialize_keras_object(config)
+    # The live loss object is reused: a plain-function loss (a student's focal loss) cannot
+    # be rebuilt from its serialised name.
+    settings = keras.saving.deserialize_keras_object(
+        {key: value for key, value in config.items() if key != "loss"}
+    )
+    settings["loss"] = model.loss
     optimizer = settings["optimizer"]
     settings["optimizer"] = optimizer.__class__.from_config(
         {**optimizer.get_config(), "learning_rate": float(learning_rate)}

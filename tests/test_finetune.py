@@ -91,3 +91,21 @@ def test_recompile_lowers_the_rate_and_keeps_loss_and_metrics() -> None:
 def test_baseline_has_no_backbone_to_freeze() -> None:
     with pytest.raises(ValueError, match="no pretrained backbone"):
         freeze_backbone(build_baseline_cnn(input_size=16, filters=(4,)))
+
+
+def test_recompile_keeps_a_plain_function_loss():
+    import keras
+    import numpy as np
+
+    from casekit.finetune import recompile
+
+    def squared(y_true, y_pred):
+        return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=squared, metrics=["accuracy"])
+    recompile(model, 1e-5)
+    assert model.loss is squared
+    assert float(model.optimizer.learning_rate) == np.float32(1e-5)
+    history = model.fit(np.zeros((4, 3)), np.eye(2)[[0, 1, 0, 1]], verbose=0)
+    assert np.isfinite(history.history["loss"][0])

@@ -9,6 +9,7 @@ exercise keeps full marks. Run with ``-s`` to see the table (it is printed by th
 
 from __future__ import annotations
 
+import html
 import re
 
 import nbformat
@@ -30,6 +31,8 @@ from casekit.course.mutants import (
 
 pytestmark = pytest.mark.xdist_group("grading-integrity")
 REGION = re.compile(r"### BEGIN SOLUTION[^\n]*\n(.*?)### END SOLUTION", re.S)
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
+ASSERT_MESSAGE = re.compile(r""",\s*(f?["']).*$""")
 
 
 # --- The machinery (fast, no nbgrader run) ------------------------------------------------
@@ -158,6 +161,32 @@ def test_mutants_cost_only_their_own_exercise(assignment, tmp_path_factory):
     for student, tests in report.untouched.items():
         grades = report.autograde.students[student].grades
         assert all(grades[t].auto_score == grades[t].max_score for t in tests), student
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_names_the_failed_checks_but_not_the_hidden_tests(assignment, tmp_path_factory):
+    graded = graded_class(assignment, tmp_path_factory)
+    hidden_lines = set()
+    for path in sorted((ROOT / "solutions" / assignment).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            visible = HIDDEN.sub("", cell.source)
+            for region in HIDDEN.findall(cell.source):
+                for line in region.splitlines()[1:-1]:
+                    code = ASSERT_MESSAGE.sub("", line).strip()  # without its message
+                    hidden_lines |= {part for part in (line.strip(), code)
+                                     if len(part) > 12 and part not in visible}
+    assert hidden_lines
+    for student in graded.mutation.students:
+        page = graded.feedback[student]
+        text = html.unescape(re.sub(r"<[^>]+>", "", page))
+        assert "HIDDEN TESTS" not in text
+        assert sorted(line for line in hidden_lines if line in text) == [], student
+        for result in (r for r in graded.mutation.results if r.student == student):
+            assert f'href="#{result.test_id}">Test cell</a> (Score: 0.0 / ' in page
+            assert result.error.split(":")[0] in text, "the failure is named"
+            message = result.error.partition(": ")[2]
+            assert message[:40] in text, "assert messages teach: they are shown"
 
 
 @pytest.mark.slow
