@@ -105,7 +105,8 @@ def run(
     """Check every autograded exercise of a notebook; print and return the report.
 
     ``fresh_kernel`` defaults to False inside a notebook (use its namespace) and True
-    elsewhere. ``timeout`` is per cell, in a fresh kernel. Returns None while grading.
+    elsewhere. ``timeout`` is per cell, in a fresh kernel. Returns None while grading, or
+    when the notebook's file cannot be found (a message says so).
     """
     if os.environ.get("NBGRADER_EXECUTION"):
         if show:
@@ -114,7 +115,11 @@ def run(
     shell = _ipython()
     if fresh_kernel is None:
         fresh_kernel = shell is None
-    nb, name = _read_notebook(notebook_path, shell)
+    try:
+        nb, name = _read_notebook(notebook_path, shell)
+    except _UnknownNotebook as error:  # e.g. run by papermill: say so, do not fail the cell
+        print(error)
+        return None
     if fresh_kernel:
         report = _check_in_fresh_kernel(nb, name, notebook_path, timeout)
     elif shell is None:
@@ -244,6 +249,10 @@ def _check_in_fresh_kernel(nb: dict, name: str, path, timeout: int) -> SelfCheck
     return report
 
 
+class _UnknownNotebook(RuntimeError):
+    """The running notebook's file cannot be found."""
+
+
 def _read_notebook(path, shell) -> tuple[dict, str]:
     """The notebook as a JSON dict, and a name to show."""
     if path is None and "google.colab" in sys.modules:
@@ -255,8 +264,8 @@ def _read_notebook(path, shell) -> tuple[dict, str]:
     if path is None:
         path = _running_notebook_path(shell)
     if path is None:
-        raise RuntimeError("cannot tell which notebook this is: call run(notebook_path=...) "
-                           "with the .ipynb file")
+        raise _UnknownNotebook("self-check: cannot tell which notebook this is; call "
+                               "run(notebook_path=...) with the .ipynb file")
     path = Path(path)
     try:
         return json.loads(path.read_text(encoding="utf-8")), path.name

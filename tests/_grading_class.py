@@ -7,11 +7,13 @@ assignment, built on first use in this process:
 1. ``mutant0 … mutantK``: the assignment's slim solution carrying the mutants of
    ``tests/mutants/<assignment>.py`` (:func:`casekit.course.mutants.grade_mutants`);
 2. ``colab``: mutant1's autograded notebook (executed, with outputs) saved the way Colab
-   saves it; ``colab-tampered``: the same with one test cell deleted and two locked test
-   cells rewritten; both are autograded in the same course;
+   saves it, then tampered with: one test cell deleted and two locked test cells rewritten;
+   autograded in the same course;
 3. feedback HTML for every student.
 
-Mark the tests using it ``xdist_group("grading-integrity")`` so that one worker builds it.
+Parametrize tests with :func:`per_assignment`: each assignment's tests share an xdist
+group, so with ``pytest -n 2 --dist loadgroup`` two workers build two classes at once and
+no class is built twice.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from casekit.course import course_root, find_assignments, read_grades
 from casekit.course.colab import save_as_colab
@@ -50,7 +54,7 @@ class GradedClass:
     assignment: str
     course: Path
     mutation: MutationReport
-    colab: dict[str, dict[str, GradeScore]] = field(default_factory=dict)  # student -> grades
+    colab: dict[str, GradeScore] = field(default_factory=dict)  # the Colab copy's grades
     tampering: Tampering | None = None
     feedback: dict[str, str] = field(default_factory=dict)  # student -> feedback text (HTML)
 
@@ -75,11 +79,10 @@ def _build(assignment: str, work: Path) -> GradedClass:
         time.perf_counter() - started)
     graded = GradedClass(assignment, mutation.autograde.course, mutation)
     started = time.perf_counter()
-    graded.tampering = _submit_colab_copies(graded)
-    for student in ("colab", "colab-tampered"):
-        autograde(graded.course, assignment, student)
-        graded.colab[student] = read_grades(graded.course, assignment, student)
-    TIMINGS[f"{assignment}: autograde 2 Colab copies"] = time.perf_counter() - started
+    graded.tampering = _submit_colab_copy(graded)
+    autograde(graded.course, assignment, "colab")
+    graded.colab = read_grades(graded.course, assignment, "colab")
+    TIMINGS[f"{assignment}: autograde the tampered Colab copy"] = time.perf_counter() - started
     started = time.perf_counter()
     generate_feedback(graded.course, assignment, "*")
     for folder in sorted((graded.course / "feedback").iterdir()):
@@ -89,8 +92,8 @@ def _build(assignment: str, work: Path) -> GradedClass:
     return graded
 
 
-def _submit_colab_copies(graded: GradedClass) -> Tampering:
-    """Put ``colab`` and ``colab-tampered`` into ``submitted/`` (from mutant1's notebook)."""
+def _submit_colab_copy(graded: GradedClass) -> Tampering:
+    """Put the tampered Colab copy of mutant1's autograded notebook into ``submitted/colab``."""
     a, course, report = graded.assignment, graded.course, graded.mutation
     carried = list(report.students[COLAB_SOURCE])
     untouched = report.untouched[COLAB_SOURCE]
@@ -98,11 +101,10 @@ def _submit_colab_copies(graded: GradedClass) -> Tampering:
     tampering = Tampering(deleted=carried[0], passed=carried[1], broken=untouched[0])
     edits = {tampering.passed: "pass  # these tests were in my way\n",
              tampering.broken: "assert False, 'tampered'\n"}
-    autograded = course / "autograded" / COLAB_SOURCE / a
-    for source in sorted(autograded.glob("*.ipynb")):
-        plain = save_as_colab(source, course / "submitted" / "colab" / a / source.name,
-                              gpu=True, link_cell=True, seed=1)
-        nb = json.loads(plain.read_text(encoding="utf-8"))
+    for source in sorted((course / "autograded" / COLAB_SOURCE / a).glob("*.ipynb")):
+        target = save_as_colab(source, course / "submitted" / "colab" / a / source.name,
+                               gpu=True, link_cell=True, seed=1)
+        nb = json.loads(target.read_text(encoding="utf-8"))
         cells = []
         for cell in nb["cells"]:
             grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
@@ -112,10 +114,13 @@ def _submit_colab_copies(graded: GradedClass) -> Tampering:
                 cell["source"] = [edits[grade_id]]
             cells.append(cell)
         nb["cells"] = cells
-        target = course / "submitted" / "colab-tampered" / a / source.name
-        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(nb, indent=2), encoding="utf-8")
     return tampering
+
+
+def per_assignment() -> list:
+    """``ASSIGNMENTS`` as pytest parameters, each in its own xdist group."""
+    return [pytest.param(a, marks=pytest.mark.xdist_group(f"grading-{a}")) for a in ASSIGNMENTS]
 
 
 def solution_exercises(assignment: str) -> dict:

@@ -1,12 +1,13 @@
-"""A submission saved by Google Colab autogrades exactly like the original, tampered or not.
+"""A submission saved by Google Colab autogrades exactly like the original, even tampered.
 
 The class built in tests/_grading_class.py autogrades, per assignment, mutant1's notebook
-(executed, with outputs, wrong answers in several exercises) three ways: as nbgrader wrote
-it, converted by :func:`casekit.course.colab.to_colab` into what Colab saves, and that Colab
-file with a test cell deleted, a locked test cell rewritten to ``pass`` (both in exercises
-with a wrong answer: only the restored instructor tests can take the points away) and a
-locked test cell of a correct exercise rewritten to fail. All three must get the same grades.
-(tests/test_course.py already grades a lightly Colab-like copy of the full solution.)
+(wrong answers in several exercises) and then that notebook as nbgrader returned it
+(executed, outputs kept) converted by :func:`casekit.course.colab.to_colab` into what
+Colab saves, with a test cell deleted, a locked test cell rewritten to ``pass`` (both in
+exercises with a wrong answer: only the restored instructor tests can take the points away)
+and a locked test cell of a correct exercise rewritten to fail. Both must get the same
+grades, cell for cell. (tests/test_course.py already grades a lightly Colab-like copy of the
+full solution; the format itself is checked on a small notebook below.)
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ import json
 
 import nbformat
 import pytest
-from _grading_class import ASSIGNMENTS, COLAB_SOURCE, ROOT, graded_class
+from _grading_class import COLAB_SOURCE, ROOT, graded_class, per_assignment
 
 from casekit.course.colab import colab_id, save_as_colab, to_colab
-
-pytestmark = pytest.mark.xdist_group("grading-integrity")
 
 
 def _executed_copy(tmp_path):
@@ -83,11 +82,11 @@ def test_colab_ids_look_like_colab_ids():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", per_assignment())
 def test_colab_copy_grades_exactly_like_the_original(assignment, tmp_path_factory):
     graded = graded_class(assignment, tmp_path_factory)
     original = graded.mutation.autograde.students[COLAB_SOURCE].grades
-    assert graded.colab["colab"] == original
+    assert graded.colab == original
     submitted = sorted((graded.course / "submitted" / "colab" / assignment).glob("*.ipynb"))
     raw = json.loads(submitted[0].read_text(encoding="utf-8"))
     assert raw["nbformat_minor"] == 0 and "metadata" in raw and "colab" in raw["metadata"]
@@ -97,18 +96,18 @@ def test_colab_copy_grades_exactly_like_the_original(assignment, tmp_path_factor
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", per_assignment())
 def test_autograde_restores_deleted_and_edited_test_cells_of_a_colab_copy(
         assignment, tmp_path_factory):
     graded = graded_class(assignment, tmp_path_factory)
     original = graded.mutation.autograde.students[COLAB_SOURCE].grades
-    tampered = graded.colab["colab-tampered"]
+    tampered = graded.colab
     t = graded.tampering
     assert original[t.deleted].auto_score == 0 and original[t.passed].auto_score == 0, \
         "the tampered cells hide wrong answers: only restored tests can fail them"
     assert original[t.broken].auto_score == original[t.broken].max_score
     assert tampered == original
-    autograded = graded.course / "autograded" / "colab-tampered" / assignment
+    autograded = graded.course / "autograded" / "colab" / assignment
     sources = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
                for path in sorted(autograded.glob("*.ipynb"))
                for c in nbformat.read(path, as_version=4).cells}

@@ -17,6 +17,7 @@ from nbgrader.api import Gradebook
 from casekit.course import CourseError, course_root
 from casekit.course.export import export_grades, grade_table, main
 
+pytestmark = pytest.mark.xdist_group("grading-export")
 COURSE_ID = "casekit-skin"
 CELLS = {  # assignment -> (grade id, points, cell type) in notebook order
     "01_eda": [("test_b", 2, "code"), ("answer_a", 3, "markdown"), ("test_a", 1, "code")],

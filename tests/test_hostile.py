@@ -26,7 +26,7 @@ from casekit.course.kernel import notebook_environment
 from casekit.course.mutants import exercises, inject, slim
 from casekit.course.steps import autograde, generate_assignment, make_course
 
-pytestmark = pytest.mark.xdist_group("grading-integrity")
+pytestmark = pytest.mark.xdist_group("grading-hostile")
 ROOT = course_root()
 SOLUTION = ROOT / "solutions" / "01_eda" / "01_eda.ipynb"
 TIMEOUT = 5  # seconds per cell, in this test's course

@@ -14,7 +14,14 @@ import re
 
 import nbformat
 import pytest
-from _grading_class import ASSIGNMENTS, MUTANT_FILES, ROOT, TIMINGS, graded_class
+from _grading_class import (
+    ASSIGNMENTS,
+    MUTANT_FILES,
+    ROOT,
+    TIMINGS,
+    graded_class,
+    per_assignment,
+)
 from _grading_class import solution_exercises as found_exercises
 
 from casekit.course import CourseError
@@ -29,7 +36,6 @@ from casekit.course.mutants import (
     slim,
 )
 
-pytestmark = pytest.mark.xdist_group("grading-integrity")
 REGION = re.compile(r"### BEGIN SOLUTION[^\n]*\n(.*?)### END SOLUTION", re.S)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
 ASSERT_MESSAGE = re.compile(r""",\s*(f?["']).*$""")
@@ -142,7 +148,7 @@ def test_every_exercise_has_two_real_mutants(assignment):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", per_assignment())
 def test_autograder_catches_every_mutant(assignment, tmp_path_factory):
     report = graded_class(assignment, tmp_path_factory).mutation
     survivors = [f"{r.test_id}: {r.name} (student {r.student})" for r in report.survivors]
@@ -152,7 +158,7 @@ def test_autograder_catches_every_mutant(assignment, tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", per_assignment())
 def test_mutants_cost_only_their_own_exercise(assignment, tmp_path_factory):
     report = graded_class(assignment, tmp_path_factory).mutation
     assert report.interference == []
@@ -164,7 +170,7 @@ def test_mutants_cost_only_their_own_exercise(assignment, tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", per_assignment())
 def test_feedback_names_the_failed_checks_but_not_the_hidden_tests(assignment, tmp_path_factory):
     graded = graded_class(assignment, tmp_path_factory)
     hidden_lines = set()
@@ -172,9 +178,9 @@ def test_feedback_names_the_failed_checks_but_not_the_hidden_tests(assignment, t
         for cell in nbformat.read(path, as_version=4).cells:
             visible = HIDDEN.sub("", cell.source)
             for region in HIDDEN.findall(cell.source):
-                for line in region.splitlines()[1:-1]:
-                    code = ASSERT_MESSAGE.sub("", line).strip()  # without its message
-                    hidden_lines |= {part for part in (line.strip(), code)
+                for line in map(str.strip, region.splitlines()[1:-1]):
+                    code = ASSERT_MESSAGE.sub("", line) if line.startswith("assert ") else line
+                    hidden_lines |= {part for part in (line, code.strip())
                                      if len(part) > 12 and part not in visible}
     assert hidden_lines
     for student in graded.mutation.students:
@@ -190,13 +196,14 @@ def test_feedback_names_the_failed_checks_but_not_the_hidden_tests(assignment, t
 
 
 @pytest.mark.slow
-def test_print_mutation_table(tmp_path_factory, capsys):
-    """The table of every assignment (run pytest with -s, or see it in the summary)."""
-    reports = [graded_class(a, tmp_path_factory).mutation for a in ASSIGNMENTS]
+@pytest.mark.parametrize("assignment", per_assignment())
+def test_print_mutation_table(assignment, tmp_path_factory, capsys):
+    """The assignment's table (run pytest with -s, or see it here when the test fails)."""
+    report = graded_class(assignment, tmp_path_factory).mutation
     with capsys.disabled():
-        print("\n\nMutation testing of the hidden tests (real nbgrader autograde)")
-        for report in reports:
-            print(report.table())
+        print(f"\n\nMutation testing of {assignment}'s hidden tests (real nbgrader autograde)")
+        print(report.table())
         for step, seconds in TIMINGS.items():
-            print(f"  {step:<62} {seconds:6.1f} s")
-    assert all(not r.survivors for r in reports)
+            if step.startswith(assignment):
+                print(f"  {step:<62} {seconds:6.1f} s")
+    assert not report.survivors

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import types
+import warnings
 
 import nbformat
 import pytest
@@ -21,7 +22,7 @@ from casekit.course.kernel import use_this_python
 from casekit.course.mutants import inject, slim
 from casekit.selfcheck import FAIL, NOT_DONE, PASS, _running_notebook_path, main, run
 
-pytestmark = pytest.mark.xdist_group("grading-integrity")
+pytestmark = pytest.mark.xdist_group("grading-selfcheck")
 SOLUTION = course_root() / "solutions" / "01_eda" / "01_eda.ipynb"
 EXPECTED = {
     "test_class_shares": FAIL,  # counts, not shares: a visible assert fails
@@ -83,7 +84,9 @@ def test_notebook_namespace_mode_runs_the_cells_as_written_now(student_notebook,
     shell = InteractiveShell.instance()
     try:
         shell.run_cell("import numpy as np\nimport pandas as pd")
-        report = run(student_notebook, fresh_kernel=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")  # as in a notebook, whatever pytest's -W says
+            report = run(student_notebook, fresh_kernel=False)
         assert _statuses(report) == _expected_everywhere()
         assert shell.user_ns["class_shares"](
             __import__("pandas").DataFrame({"label": ["a", "a", "b"]})).tolist() == [2, 1]
@@ -107,7 +110,9 @@ def test_colab_reads_the_notebook_from_the_editor(student_notebook, monkeypatch)
     shell = InteractiveShell.instance()
     try:
         shell.run_cell("import numpy as np\nimport pandas as pd")
-        report = run(show=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            report = run(show=False)
     finally:
         InteractiveShell.clear_instance()
     assert requests == ["get_ipynb"]
@@ -115,13 +120,16 @@ def test_colab_reads_the_notebook_from_the_editor(student_notebook, monkeypatch)
     assert _statuses(report) == _expected_everywhere()
 
 
-def test_jupyter_session_path_is_found(student_notebook, monkeypatch):
+def test_jupyter_session_path_is_found(student_notebook, monkeypatch, capsys):
     monkeypatch.chdir(student_notebook.parent)
     monkeypatch.setenv("JPY_SESSION_NAME", f"course/notebooks/{student_notebook.name}")
     assert _running_notebook_path(None) == str(student_notebook.parent / student_notebook.name)
     monkeypatch.delenv("JPY_SESSION_NAME")
-    with pytest.raises(RuntimeError, match="notebook_path"):
-        run(fresh_kernel=True, show=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert run(fresh_kernel=True) is None, "e.g. under papermill: a message, not an error"
+    assert "call run(notebook_path=...)" in capsys.readouterr().out
+    with pytest.raises(RuntimeError, match="cannot read the notebook"):
+        run(student_notebook.parent / "missing.ipynb", fresh_kernel=True)
 
 
 def test_nothing_happens_while_grading(monkeypatch, capsys):

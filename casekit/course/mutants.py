@@ -73,7 +73,7 @@ class MutantResult:
     score: float
     max_score: float
     error: str = ""  # the test cell's error, e.g. "AssertionError: largest share first"
-    caught_by: str = ""  # "visible" or "hidden" test lines, "" when unknown
+    caught_by: str = ""  # "visible" or "hidden" test lines; "" when unknown (an exception)
 
     @property
     def caught(self) -> bool:
@@ -99,7 +99,9 @@ class MutationReport:
         """Plain-text table: exercise, mutant, caught or not; then caught/total."""
         rows = []
         for r in self.results:
-            verdict = f"caught by {r.caught_by or 'error'}" if r.caught else "SURVIVED"
+            how = r.caught_by or ("bare assert" if r.error.strip(": ") == "AssertionError"
+                                  else "exception")
+            verdict = f"caught by {how}" if r.caught else "SURVIVED"
             rows.append(f"{self.assignment} · {r.test_id:<34} {r.name[:44]:<44} {verdict:<17} "
                         f"{r.score:g}/{r.max_score:g}  {r.error[:70]}")
         caught = len(self.results) - len(self.survivors)
@@ -363,10 +365,12 @@ def _test_error(course: Path, assignment: str, student: str, exercise: Exercise)
         text = f"{errors[-1].ename}: {message}".splitlines()[0]
         hidden = "".join(_HIDDEN.findall(cell.source))
         visible = _HIDDEN.sub("", cell.source)
-        if message and message in visible:
-            return text, "visible"
-        if message and message in hidden:
-            return text, "hidden"
+        # an f-string message shows only its start in the source
+        for probe in (message, message[:16]) if len(message) >= 8 else ():
+            if probe in visible:
+                return text, "visible"
+            if probe in hidden:
+                return text, "hidden"
         return text, ""
     return "", ""
 
