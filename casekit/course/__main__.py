@@ -6,6 +6,7 @@ Example:
     python -m casekit.course validate solutions/01_eda/01_eda.ipynb
     python -m casekit.course rubrics
     python -m casekit.course autograde 01_eda --jobs 8   # grade submitted/ on 8 cores
+    python -m casekit.course export --out grades.csv     # per-exercise grades as CSV
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from casekit.course.steps import leaked_markers
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return the exit status (0 success, 1 problems found)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["export"]:  # its own options: see casekit.course.export
+        from casekit.course.export import main as export_main
+
+        return export_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m casekit.course", description=__doc__.split("\n")[0]
     )
@@ -40,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("assignment")
     cmd.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="default: all cores")
     cmd.add_argument("--student", action="append", help="only these students (repeatable)")
+    commands.add_parser("export", help="per-exercise grades to CSV (export -h for options)")
     args = parser.parse_args(argv)
 
     if args.command == "release":
