@@ -201,6 +201,16 @@ def training_curves(history, metrics: Sequence[str] | None = None,
 
 
 # ----------------------------------------------------------------------- evaluation
+def _one_vs_rest(y_true, scores: np.ndarray, class_names: Sequence[str] | None):
+    """Yield ``(class name, 0/1 target, that class's scores)`` for every class that has
+    both positives and negatives (a curve needs both)."""
+    y = np.asarray(y_true)
+    for k, name in enumerate(_class_names(class_names, scores.shape[1])):
+        target = (y == k).astype(int)
+        if 0 < target.sum() < len(y):
+            yield name, target, scores[:, k]
+
+
 def roc_curve(y_true, y_score, groups=None, class_names: Sequence[str] | None = None,
               n_boot: int = 1000, ci: float = 0.95, seed: int = 0, ax: Axes | None = None,
               label: str | None = None) -> Figure:
@@ -214,14 +224,9 @@ def roc_curve(y_true, y_score, groups=None, class_names: Sequence[str] | None = 
     fig, ax = _single(ax=ax, figsize=(5.5, 5))
     scores = np.asarray(y_score, dtype=float)
     if scores.ndim == 2 and scores.shape[1] > 2:
-        names = _class_names(class_names, scores.shape[1])
-        y = np.asarray(y_true)
-        for k, name in enumerate(names):
-            target = (y == k).astype(int)
-            if 0 < target.sum() < len(y):
-                fpr, tpr, _ = skm.roc_curve(target, scores[:, k])
-                auroc = skm.roc_auc_score(target, scores[:, k])
-                ax.plot(fpr, tpr, label=f"{name} (AUROC {auroc:.3f})")
+        for name, target, score in _one_vs_rest(y_true, scores, class_names):
+            fpr, tpr, _ = skm.roc_curve(target, score)
+            ax.plot(fpr, tpr, label=f"{name} (AUROC {skm.roc_auc_score(target, score):.3f})")
         ax.set_title("ROC curves, one class vs rest")
     else:
         result = roc_curve_ci(y_true, y_score, groups, n_boot, ci, seed)
@@ -248,14 +253,10 @@ def pr_curve(y_true, y_score, groups=None, class_names: Sequence[str] | None = N
     fig, ax = _single(ax=ax, figsize=(5.5, 5))
     scores = np.asarray(y_score, dtype=float)
     if scores.ndim == 2 and scores.shape[1] > 2:
-        names = _class_names(class_names, scores.shape[1])
-        y = np.asarray(y_true)
-        for k, name in enumerate(names):
-            target = (y == k).astype(int)
-            if 0 < target.sum() < len(y):
-                precision, recall, _ = skm.precision_recall_curve(target, scores[:, k])
-                auprc = skm.average_precision_score(target, scores[:, k])
-                ax.plot(recall, precision, label=f"{name} (AUPRC {auprc:.3f})")
+        for name, target, score in _one_vs_rest(y_true, scores, class_names):
+            precision, recall, _ = skm.precision_recall_curve(target, score)
+            auprc = skm.average_precision_score(target, score)
+            ax.plot(recall, precision, label=f"{name} (AUPRC {auprc:.3f})")
         ax.set_title("Precision–recall curves, one class vs rest")
     else:
         result = pr_curve_ci(y_true, y_score, groups, n_boot, ci, seed)
