@@ -1,7 +1,8 @@
 """``casekit doctor``: what this machine has, in one screen, for a bug report or a first run.
 
-Reports versions, the Keras backend, GPUs, whether Kaggle credentials are found (where,
-never their value) and which datasets are present.
+Reports what :func:`casekit.environment.detect` finds (the same facts a notebook's set-up
+cell prints: Colab, GPU, Keras backend, where Kaggle credentials are, never their value),
+package versions, and which datasets are present.
 
 Example:
     >>> from casekit.doctor import package_versions
@@ -11,18 +12,15 @@ Example:
 
 from __future__ import annotations
 
-import os
-import platform
-import shutil
-import subprocess
 from importlib import metadata
 
-from casekit import __version__
-from casekit.datasets import describe_datasets, kaggle_credentials_source
+from casekit.datasets import describe_datasets
+from casekit.environment import Environment, detect
 from casekit.paths import cache_root, data_root
 
 PACKAGES = ("numpy", "pandas", "pillow", "scikit-learn", "keras", "tensorflow",
-            "tensorflow-cpu", "jax", "torch", "kagglehub", "nbgrader", "papermill")
+            "tensorflow-cpu", "jax", "torch", "kagglehub", "ipywidgets", "tqdm", "nbgrader",
+            "papermill")
 
 
 def package_versions() -> dict[str, str]:
@@ -36,50 +34,21 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def nvidia_gpus() -> list[str]:
-    """GPU names reported by ``nvidia-smi``; empty when there is none (or no driver)."""
-    if shutil.which("nvidia-smi") is None:
-        return []
-    try:
-        done = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                              capture_output=True, text=True, timeout=20, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [line.strip() for line in done.stdout.splitlines() if line.strip()]
-
-
-def keras_backend() -> str:
-    """The Keras backend that ``import keras`` will use (from the environment or config)."""
-    return os.environ.get("KERAS_BACKEND") or _configured_backend()
-
-
-def _configured_backend() -> str:
-    config = os.path.join(os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")),
-                          "keras.json")
-    try:
-        import json
-
-        with open(config, encoding="utf-8") as handle:
-            return json.load(handle).get("backend", "tensorflow")
-    except (OSError, ValueError):
-        return "tensorflow"
-
-
-def report() -> str:
-    """The full doctor report as text."""
+def report(env: Environment | None = None) -> str:
+    """The full doctor report as text (``env``: what :func:`casekit.environment.detect` found)."""
+    env = env or detect()
     lines = [
-        f"casekit {__version__} on Python {platform.python_version()} ({platform.system()})",
-        f"Keras backend: {keras_backend()}",
+        env.summary(),
+        f"casekit {env.casekit} on Python {env.python} ({env.system})",
+        f"Keras backend: {env.keras_backend}",
+        f"GPU: {', '.join(env.gpus)}" if env.gpus else
+        "GPU: none found (training runs on the CPU: use small image sizes)",
+        "Packages: " + ", ".join(f"{k} {v}" for k, v in package_versions().items()),
+        f"Kaggle credentials: found ({env.kaggle_credentials})" if env.kaggle_credentials else
+        "Kaggle credentials: not found (needed only for `casekit download`; "
+        "see README, 'Using the real data')",
+        f"Data root: {data_root()}   cache: {cache_root()}",
     ]
-    gpus = nvidia_gpus()
-    lines.append(f"GPU: {', '.join(gpus)}" if gpus else
-                 "GPU: none found (training runs on the CPU: use small image sizes)")
-    lines.append("Packages: " + ", ".join(f"{k} {v}" for k, v in package_versions().items()))
-    source = kaggle_credentials_source()
-    lines.append(f"Kaggle credentials: found ({source})" if source else
-                 "Kaggle credentials: not found (needed only for `casekit download`; "
-                 "see README, 'Using the real data')")
-    lines.append(f"Data root: {data_root()}   cache: {cache_root()}")
     found = describe_datasets(data_root())
     if not found:
         lines.append("Datasets: none yet (run `casekit synthetic` or `casekit download`)")

@@ -13,63 +13,50 @@ Example (a notebook's set-up cell):
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import random
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
-import casekit
 from casekit.datasets.registry import get_spec
+from casekit.environment import KAGGLE_SECRETS, copy_colab_secrets, detect, in_colab, is_grading
 from casekit.paths import dataset_dir
 
-#: Colab secrets copied into environment variables for kagglehub (values never printed).
-KAGGLE_SECRETS = ("KAGGLE_API_TOKEN", "KAGGLE_USERNAME", "KAGGLE_KEY")
+# in_colab, is_grading and KAGGLE_SECRETS live in casekit.environment; notebooks use them here.
+__all__ = ["KAGGLE_SECRETS", "in_colab", "is_grading", "resolve_data", "setup"]
 
 #: Synthetic images per dataset while nbgrader grades: enough for every cell, fast to draw.
 GRADING_N_IMAGES = {"ham10000": 160, "pad_ufes_20": 120}
 
 
-def in_colab() -> bool:
-    """True inside Google Colab (its kernels import ``google.colab`` and set COLAB_RELEASE_TAG)."""
-    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
-
-
-def is_grading() -> bool:
-    """True while nbgrader validates or autogrades this notebook (skip heavy work then)."""
-    return bool(os.environ.get("NBGRADER_EXECUTION"))
-
-
 def setup(seed: int = 0, deep_learning: bool = False) -> dict:
     """Prepare a notebook: secrets, seeds, plot defaults; print one line about the machine.
 
-    ``deep_learning=True`` imports Keras now, so its backend is reported exactly and its
-    seed set too (an EDA notebook leaves it False and never pays TensorFlow's import).
-    Returns the facts printed, e.g. ``{"gpu": None, "grading": False, ...}``.
+    In Colab, Kaggle credentials are copied from Colab's secrets into the environment
+    (names only are reported). ``deep_learning=True`` imports Keras now, so its backend is
+    reported exactly and its seed set too (an EDA notebook leaves it False and never pays
+    TensorFlow's import). The line printed is :meth:`casekit.environment.Environment.summary`,
+    the same facts ``casekit doctor`` reports. Returns them as a dict, e.g.
+    ``{"gpu": None, "grading": False, "kaggle_credentials": None, ...}``
+    (``kaggle_credentials`` says where they were found, never their value).
     """
-    kaggle = _load_colab_secrets() if in_colab() else _kaggle_configured()
+    copy_colab_secrets()
     _seed_everything(seed, deep_learning)
     _plot_defaults()
+    found = detect()
     env = {
-        "python": platform.python_version(),
-        "keras_backend": _keras_backend(),
-        "gpu": _gpu_name(),
-        "colab": in_colab(),
-        "grading": is_grading(),
-        "casekit": casekit.__version__,
+        "python": found.python,
+        "keras_backend": found.keras_backend,
+        "gpu": found.gpu,
+        "colab": found.colab,
+        "grading": found.grading,
+        "casekit": found.casekit,
         "seed": seed,
-        "kaggle_credentials": kaggle,
+        "kaggle_credentials": found.kaggle_credentials,
     }
-    print(
-        f"Python {env['python']} · Keras backend {env['keras_backend']} · "
-        f"GPU {env['gpu'] or 'no'} · grading {'yes' if env['grading'] else 'no'} · "
-        f"Colab {'yes' if env['colab'] else 'no'} · casekit {env['casekit']} · seed {seed}"
-    )
+    print(f"{found.summary()} · seed {seed}")
     return env
 
 
@@ -107,35 +94,6 @@ def resolve_data(
     return Path(datasets.download(name, root=root))
 
 
-def _load_colab_secrets() -> bool:
-    """Copy Kaggle credentials from Colab's secrets (key icon) into the environment."""
-    try:
-        from google.colab import userdata
-    except ImportError:
-        return _kaggle_configured()
-    for key in KAGGLE_SECRETS:
-        if os.environ.get(key):
-            continue
-        try:
-            value = userdata.get(key)
-        except Exception:  # secret missing or notebook access not granted: data not needed
-            value = None
-        if value:
-            os.environ[key] = value
-    return _kaggle_configured()
-
-
-def _kaggle_configured() -> bool:
-    """Whether kagglehub will find credentials (environment or files); values never read out."""
-    if os.environ.get("KAGGLE_API_TOKEN"):
-        return True
-    if os.environ.get("KAGGLE_USERNAME") and os.environ.get("KAGGLE_KEY"):
-        return True
-    config = Path(os.environ.get("KAGGLE_CONFIG_DIR", Path.home() / ".kaggle"))
-    token = Path.home() / ".kaggle" / "access_token"
-    return (config / "kaggle.json").is_file() or token.is_file()
-
-
 def _seed_everything(seed: int, deep_learning: bool) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -159,32 +117,3 @@ def _plot_defaults() -> None:
             "figure.max_open_warning": 50,
         }
     )
-
-
-def _keras_backend() -> str:
-    """Keras's backend, without importing Keras (and TensorFlow) just to ask."""
-    if "keras" in sys.modules:
-        return sys.modules["keras"].config.backend()
-    if os.environ.get("KERAS_BACKEND"):
-        return os.environ["KERAS_BACKEND"]
-    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
-    try:
-        return json.loads(config.read_text(encoding="utf-8")).get("backend", "tensorflow")
-    except (OSError, ValueError):
-        return "tensorflow"
-
-
-def _gpu_name() -> str | None:
-    """Name of the first NVIDIA GPU (via nvidia-smi), or None."""
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return None
-    try:
-        out = subprocess.run(
-            [smi, "--query-gpu=name", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=10, check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    names = [line.strip() for line in out.splitlines() if line.strip()]
-    return names[0] if names else None

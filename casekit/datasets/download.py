@@ -32,14 +32,10 @@ from urllib.parse import urlparse
 from casekit.datasets.errors import DatasetError, KaggleCredentialsError
 from casekit.datasets.extract import is_archive, safe_extract
 from casekit.datasets.files import scan
-from casekit.datasets.kaggle import (
-    colab_cache_available,
-    download_from_kaggle,
-    kaggle_credentials_source,
-    missing_credentials_message,
-)
+from casekit.datasets.kaggle import download_from_kaggle, missing_credentials_message
 from casekit.datasets.registry import DatasetSpec, RemoteFile, get_spec
 from casekit.datasets.verify import MANIFEST_NAME, verify
+from casekit.environment import colab_kaggle_cache_available, kaggle_credentials_source
 from casekit.paths import dataset_dir
 
 SOURCES = ("auto", "kaggle", "official", "url")
@@ -130,7 +126,7 @@ def choose_source(spec: DatasetSpec, source: str = "auto", url: str | None = Non
         if not spec.official_files:
             raise DatasetError(no_official_files_message(spec))
         return "official"
-    if source == "kaggle" or kaggle_credentials_source() or colab_cache_available():
+    if source == "kaggle" or kaggle_credentials_source() or colab_kaggle_cache_available():
         return "kaggle"
     if spec.official_files:
         return "official"

@@ -10,8 +10,9 @@ it can also mount the dataset from Colab's own Kaggle cache instead of downloadi
 
 casekit checks for credentials before contacting Kaggle (except in Colab, whose cache may
 serve the data without them), so a missing token gives one clear message instead of an
-HTTP error from deep inside the client. ``kaggle_credentials_source`` follows kagglehub's
-order and says WHERE credentials were found, never their value.
+HTTP error from deep inside the client. Where credentials are found is decided in one place,
+:func:`casekit.environment.kaggle_credentials_source` (kagglehub's order; WHERE, never the
+value), re-exported here.
 
 Example:
     >>> kaggle_credentials_source() is None or isinstance(kaggle_credentials_source(), str)
@@ -21,73 +22,26 @@ Example:
 from __future__ import annotations
 
 import inspect
-import json
-import os
 from pathlib import Path
 
 from casekit.datasets.errors import DatasetError, KaggleCredentialsError
 from casekit.datasets.registry import DatasetSpec
+from casekit.environment import (
+    colab_kaggle_cache_available,
+    copy_colab_secrets,
+    kaggle_credentials_source,
+    kaggle_json_path,
+    kaggle_json_problem,
+)
+
+__all__ = [
+    "download_from_kaggle",
+    "how_to_set_credentials",
+    "kaggle_credentials_source",
+    "missing_credentials_message",
+]
 
 TOKEN_PAGE = "https://www.kaggle.com/settings/api"
-
-
-def kaggle_credentials_source() -> str | None:
-    """Where Kaggle credentials are found (e.g. ``"environment variable KAGGLE_API_TOKEN"``).
-
-    None when there are none. Checks, in kagglehub's order: ``KAGGLE_API_TOKEN``,
-    ``~/.kaggle/access_token``, ``KAGGLE_USERNAME`` + ``KAGGLE_KEY``, a valid
-    ``kaggle.json`` (``KAGGLE_CONFIG_DIR`` or ``~/.kaggle``), Colab secrets.
-    """
-    if os.environ.get("KAGGLE_API_TOKEN"):
-        return "environment variable KAGGLE_API_TOKEN"
-    for name in ("access_token", "access_token.txt"):
-        token_file = Path("~/.kaggle", name).expanduser()
-        if token_file.is_file() and token_file.read_text(encoding="utf-8").strip():
-            return f"file {token_file}"
-    if os.environ.get("KAGGLE_USERNAME") and os.environ.get("KAGGLE_KEY"):
-        return "environment variables KAGGLE_USERNAME and KAGGLE_KEY"
-    if kaggle_json_problem() is None and kaggle_json_path().is_file():
-        return f"file {kaggle_json_path()}"
-    return _colab_secrets_source()
-
-
-def kaggle_json_path() -> Path:
-    """Where kagglehub looks for ``kaggle.json``: ``$KAGGLE_CONFIG_DIR`` or ``~/.kaggle``."""
-    folder = os.environ.get("KAGGLE_CONFIG_DIR") or Path("~/.kaggle").expanduser()
-    return Path(folder) / "kaggle.json"
-
-
-def kaggle_json_problem() -> str | None:
-    """What is wrong with an existing ``kaggle.json`` (None when it is fine or absent)."""
-    path = kaggle_json_path()
-    if not path.is_file():
-        return None
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return f"{path} exists but is not valid JSON"
-    if not isinstance(content, dict) or not content.get("username") or not content.get("key"):
-        return f"{path} exists but lacks a 'username' or 'key' entry"
-    return None
-
-
-def _colab_secrets_source() -> str | None:
-    try:
-        from google.colab import userdata  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-
-    def secret(name: str) -> str:
-        try:
-            return (userdata.get(name) or "").strip()
-        except Exception:  # missing secret, or notebook access not granted
-            return ""
-
-    if secret("KAGGLE_API_TOKEN"):
-        return "Colab secret KAGGLE_API_TOKEN"
-    if secret("KAGGLE_USERNAME") and secret("KAGGLE_KEY"):
-        return "Colab secrets KAGGLE_USERNAME and KAGGLE_KEY"
-    return None
 
 
 def missing_credentials_message(spec: DatasetSpec) -> str:
@@ -114,20 +68,15 @@ def how_to_set_credentials(spec: DatasetSpec) -> str:
     )
 
 
-def colab_cache_available() -> bool:
-    """True inside Colab, where kagglehub may mount datasets without credentials."""
-    return bool(os.environ.get("TBE_RUNTIME_ADDR")) and os.environ.get(
-        "DISABLE_COLAB_CACHE", "").lower() not in ("true", "1", "t")
-
-
 def download_from_kaggle(spec: DatasetSpec, dest: Path) -> Path:
     """Download ``spec``'s Kaggle dataset into the new folder ``dest``; return where it is.
 
     The returned folder is ``dest``, except in Colab (a read-only mount of Colab's cache)
     and with kagglehub older than ``output_dir`` support (kagglehub's own cache).
     """
-    if kaggle_credentials_source() is None and not colab_cache_available():
+    if kaggle_credentials_source() is None and not colab_kaggle_cache_available():
         raise KaggleCredentialsError(missing_credentials_message(spec))
+    copy_colab_secrets()  # kagglehub reads a KAGGLE_API_TOKEN secret only from the environment
     import kagglehub
     import requests
 
