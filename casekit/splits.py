@@ -18,8 +18,12 @@ within that constraint each split's class mix follows the whole table's.
    are taken in random order, not largest first: largest-first would send the lesions
    with many images to train and leave val/test with mostly single-image lesions.
 
-``grouped_kfold`` uses scikit-learn's ``StratifiedGroupKFold`` (shuffled with the seed):
-grouped, stratified k-fold cross-validation, the stricter protocol for PAD-UFES-20.
+``grouped_kfold`` uses scikit-learn's ``StratifiedGroupKFold``: grouped, stratified k-fold
+cross-validation, the stricter protocol for PAD-UFES-20. casekit shuffles the groups itself
+(it renames each group to its rank in a seeded permutation) and calls the splitter with
+``shuffle=False``: before scikit-learn 1.8, ``shuffle=True`` shuffled the group table without
+its group index (scikit-learn issue #32478, fixed by pull request #32540), which left the
+folds effectively unstratified. So the folds are equally stratified on every allowed version.
 
 Example:
     >>> import pandas as pd
@@ -84,15 +88,25 @@ def grouped_kfold(
 ) -> pd.DataFrame:
     """A copy of ``df`` with a ``fold`` column 0…k-1 (StratifiedGroupKFold, shuffled by ``seed``).
 
-    Fold ``f`` is the test fold of round ``f``; train on the other folds.
+    Fold ``f`` is the test fold of round ``f``; train on the other folds. Every group lies
+    in one fold and each fold's class mix follows the whole table's, on every allowed
+    scikit-learn version (the module docstring says how).
+
+    Example:
+        >>> out = grouped_kfold(df, k=5, seed=0)   # doctest: +SKIP
+        >>> pd.crosstab(out["fold"], out["label"])   # doctest: +SKIP
     """
     labels, groups = _columns(df, label_col, group_col)
-    n_groups = len(set(groups))
+    codes, names = pd.factorize(pd.Series(groups), sort=True)
+    n_groups = len(names)
     if not 2 <= k <= n_groups:
         raise ValueError(f"k must be between 2 and the number of groups ({n_groups}), got {k}")
+    # Group g becomes the integer rank[g]: the splitter visits groups in that (seeded) order.
+    rank = np.empty(n_groups, dtype=np.int64)
+    rank[np.random.default_rng(seed).permutation(n_groups)] = np.arange(n_groups)
     folds = np.empty(len(df), dtype=np.int64)
-    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    for fold, (_, held_out) in enumerate(splitter.split(np.zeros(len(df)), labels, groups)):
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=False)
+    for fold, (_, held_out) in enumerate(splitter.split(np.zeros(len(df)), labels, rank[codes])):
         folds[held_out] = fold
     out = df.copy()
     out["fold"] = folds

@@ -167,3 +167,25 @@ def test_summary_counts_and_shares(table: pd.DataFrame) -> None:
     assert summary.loc["all", "groups"] == table["group_id"].nunique()
     assert summary.loc["all", "nv"] == round(100 * 670 / len(table), 1)
     assert abs(summary.loc["val", sorted(CLASS_IMAGES)].sum() - 100) < 0.5
+
+
+def test_kfold_is_stratified_on_every_allowed_scikit_learn() -> None:
+    # Issue 11 item 1: before scikit-learn 1.8, StratifiedGroupKFold(shuffle=True) put C images
+    # [19, 18, 18, 14, 15] into the folds of this table (A: 81-108 per fold). casekit
+    # shuffles the groups itself, so every allowed version gives the same balanced folds.
+    rng = np.random.default_rng(0)
+    rows = []
+    for patient in range(300):
+        label = "A" if patient < 180 else "B" if patient < 270 else "C"
+        rows += [(f"P{patient:03d}", label)] * int(rng.integers(1, 5))
+    df = pd.DataFrame(rows, columns=["group_id", "label"])
+    df.insert(0, "image_id", [f"I{i:04d}" for i in range(len(df))])
+    out = grouped_kfold(df, k=5, seed=0)
+    check_no_group_leakage(out, split_col="fold")
+    counts = pd.crosstab(out["label"], out["fold"])
+    assert counts.loc["C"].tolist() == [17, 16, 17, 17, 17]
+    assert counts.loc["B"].tolist() == [47, 47, 47, 46, 46]
+    assert counts.loc["A"].tolist() == [93, 94, 93, 94, 94]
+    whole = df["label"].value_counts(normalize=True)
+    shares = pd.crosstab(out["fold"], out["label"], normalize="index")
+    assert (shares - whole).abs().to_numpy().max() < 0.01  # under one percentage point
