@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from casekit.colab import enable_widgets
 from casekit.datasets.registry import get_spec
 from casekit.environment import KAGGLE_SECRETS, copy_colab_secrets, detect, in_colab, is_grading
 from casekit.paths import dataset_dir
@@ -32,17 +33,19 @@ GRADING_N_IMAGES = {"ham10000": 160, "pad_ufes_20": 120}
 
 
 def setup(seed: int = 0, deep_learning: bool = False) -> dict:
-    """Prepare a notebook: secrets, seeds, plot defaults; print one line about the machine.
+    """Prepare a notebook: secrets, widgets, seeds, plot defaults; one line about the machine.
 
     In Colab, Kaggle credentials are copied from Colab's secrets into the environment
-    (names only are reported). ``deep_learning=True`` imports Keras now, so its backend is
-    reported exactly and its seed set too (an EDA notebook leaves it False and never pays
-    TensorFlow's import). The line printed is :meth:`casekit.environment.Environment.summary`,
-    the same facts ``casekit doctor`` reports. Returns them as a dict, e.g.
-    ``{"gpu": None, "grading": False, "kaggle_credentials": None, ...}``
-    (``kaggle_credentials`` says where they were found, never their value).
+    (names only are reported) and Colab's custom widget manager is enabled
+    (:func:`casekit.colab.enable_widgets`). ``deep_learning=True`` imports Keras now, so
+    its backend is reported exactly and its seed set too (an EDA notebook leaves it False
+    and never pays TensorFlow's import). The line printed is
+    :meth:`casekit.environment.Environment.summary`: the same facts ``casekit doctor``
+    reports. Returns them as a dict, e.g. ``{"gpu": None, "grading": False,
+    "kaggle_credentials": None, ...}`` (where credentials were found, never their value).
     """
     copy_colab_secrets()
+    enable_widgets()
     _seed_everything(seed, deep_learning)
     _plot_defaults()
     found = detect()

@@ -2,7 +2,10 @@
 
 The widgets are thin: what they show is computed by pure functions
 (:func:`threshold_stats`, :func:`threshold_intervals`, :func:`error_types`,
-:func:`filter_images`) that can be called and tested without Jupyter.
+:func:`filter_images`) that can be called and tested without Jupyter. They use only
+controls that exist in ipywidgets 7.7 (what Colab preloads) and 8 (FloatSlider, Dropdown,
+BoundedIntText, HTML, HBox, VBox), and work under both; in Colab,
+:func:`casekit.notebook.setup` enables the custom widget manager that ipywidgets 8 needs.
 
 Example:
     >>> import numpy as np

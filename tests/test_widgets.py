@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import ipywidgets
 import numpy as np
@@ -10,6 +15,8 @@ import pandas as pd
 import pytest
 
 from casekit import metrics, widgets
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_threshold_stats_values():
@@ -102,3 +109,42 @@ def test_image_browser_filters_and_pages():
     assert gallery.value.count("<img") == min(expected, 12)
     with pytest.raises(ValueError, match="len\\(df\\)"):
         widgets.image_browser(images[:5], df, ["benign", "cancer"])
+
+
+BUILD_BOTH = """
+import json, numpy as np, pandas as pd, ipywidgets
+from casekit import widgets
+explorer = widgets.threshold_explorer([0, 0, 0, 1, 1], [0.1, 0.5, 0.7, 0.4, 0.9], n_boot=20)
+explorer.children[0].value = 0.95
+df = pd.DataFrame({"y_true": [0, 1, 1, 0], "y_pred": [0, 0, 1, 1]})
+browser = widgets.image_browser(np.zeros((4, 8, 8, 3), np.uint8), df, ["benign", "cancer"])
+browser.children[0].children[2].value = "FN"
+def tree(w):
+    return [type(w).__name__, [tree(c) for c in getattr(w, "children", ())]]
+print(json.dumps({"version": ipywidgets.__version__, "tree": [tree(explorer), tree(browser)],
+                  "explorer": explorer.children[1].value, "browser": browser.children[1].value}))
+"""
+
+
+@pytest.fixture(scope="module")
+def ipywidgets_7_7(tmp_path_factory):
+    """ipywidgets 7.7.1 (what Colab preloads) in a throwaway folder, from the package index."""
+    target = tmp_path_factory.mktemp("ipywidgets77")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--disable-pip-version-check", "--target", str(target),
+                    "ipywidgets==7.7.1", "ipython_genutils==0.2.0"], check=True)
+    return target
+
+
+def test_widgets_build_and_update_under_ipywidgets_7_7_and_8(ipywidgets_7_7):
+    results = {}
+    for label, extra in (("7", str(ipywidgets_7_7)), ("8", "")):
+        path = os.pathsep.join(p for p in (extra, str(REPO)) if p)
+        done = subprocess.run([sys.executable, "-c", BUILD_BOTH], capture_output=True,
+                              text=True, env={**os.environ, "PYTHONPATH": path}, check=True)
+        results[label] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert results["7"]["version"] == "7.7.1" and results["8"]["version"].startswith("8.")
+    assert results["7"]["tree"] == results["8"]["tree"]  # same controls on both
+    for result in results.values():
+        assert "TP 0" in result["explorer"] and "FP 0" in result["explorer"]
+        assert "1 images match" in result["browser"]

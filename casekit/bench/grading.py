@@ -26,11 +26,10 @@ import time
 import warnings
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from casekit.course import assignment_notebooks, autograde_parallel, find_assignments
 from casekit.course.grading import read_grades
 from casekit.course.steps import autograde, generate_assignment, make_course
+from casekit.progress import tqdm
 
 
 def bench_assignment(

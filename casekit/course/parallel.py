@@ -24,10 +24,10 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
-from tqdm.auto import tqdm
 
 from casekit.course.config import CONFIG_FILE, CourseError, course_root, load_config
 from casekit.course.steps import autograde
+from casekit.progress import tqdm
 
 
 def autograde_parallel(

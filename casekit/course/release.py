@@ -21,25 +21,32 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from casekit.course.config import CourseError, course_root, find_assignments
+from casekit.course.hosting import stamp
 from casekit.course.steps import generate_assignment, leaked_markers, make_course
 from casekit.io import atomic_path
+from casekit.progress import tqdm
 
 
 def release(
     assignments: list[str] | None = None,
     out: str | os.PathLike[str] | None = None,
     root: str | os.PathLike[str] | None = None,
+    *,
+    stamp_links: bool = True,
 ) -> list[Path]:
     """Write ``<out>/<assignment>/`` for each assignment (default: all in ``solutions/``).
 
-    ``out`` defaults to the course's ``notebooks/``. Each assignment folder is replaced
-    atomically. Raises :class:`CourseError` if a solution or hidden-test marker would
-    reach students. Returns the written notebooks.
+    ``out`` defaults to the course's ``notebooks/``. First (unless ``stamp_links=False``)
+    the hosting setting (``course.toml``) is stamped into the instructor notebooks and
+    documents (:func:`casekit.course.hosting.stamp`), so badges and install cells name the
+    course's own repository. Each assignment folder is replaced atomically. Raises
+    :class:`CourseError` if a solution or hidden-test marker would reach students. Returns
+    the written notebooks.
     """
     root = course_root(root)
+    if stamp_links:
+        stamp(root)
     assignments = find_assignments(root) if assignments is None else list(assignments)
     out = Path(out) if out is not None else root / "notebooks"
     written: list[Path] = []
@@ -66,7 +73,7 @@ def check_release_up_to_date(root: str | os.PathLike[str] | None = None) -> list
     root = course_root(root)
     released = root / "notebooks"
     with tempfile.TemporaryDirectory(prefix="casekit-fresh-") as fresh:
-        release(out=fresh, root=root)
+        release(out=fresh, root=root, stamp_links=False)
         problems = _compare(Path(fresh), released)
     if problems:
         problems.append("regenerate with: python -m casekit.course release")

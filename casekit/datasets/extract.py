@@ -31,9 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from tqdm.auto import tqdm
-
 from casekit.datasets.errors import DatasetError
+from casekit.progress import tqdm
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 

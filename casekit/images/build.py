@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from casekit import __version__
 from casekit.images.decode import METHOD, load_image
@@ -59,6 +58,7 @@ from casekit.images.store import (
 )
 from casekit.io import atomic_path
 from casekit.paths import cache_root
+from casekit.progress import tqdm
 
 if TYPE_CHECKING:  # pandas is not imported at run time: spawned workers start faster
     import pandas as pd

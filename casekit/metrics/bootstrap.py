@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from casekit.metrics.inputs import group_codes
+from casekit.progress import tqdm
 
 #: A statistic maps a (resamples, images) weight matrix to one value per resample
 #: (shape (resamples,)) or one row of values per resample (shape (resamples, k)).

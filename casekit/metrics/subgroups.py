@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
-from tqdm.auto import tqdm
 
 from casekit.metrics.bootstrap import bootstrap_stats, percentile_ci
 from casekit.metrics.confusion import (
@@ -29,6 +28,7 @@ from casekit.metrics.confusion import (
 from casekit.metrics.inputs import binary_inputs, group_codes, multiclass_inputs
 from casekit.metrics.multiclass import one_vs_rest
 from casekit.metrics.ranking import resampled_auroc, resampled_one_vs_rest
+from casekit.progress import tqdm
 
 TOO_FEW = "too few"
 MISSING = "missing"

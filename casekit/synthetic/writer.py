@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from casekit.datasets.registry import DatasetSpec, get_spec
 from casekit.io import atomic_path
 from casekit.paths import dataset_dir
+from casekit.progress import tqdm
 from casekit.synthetic.drawing import draw_lesion, render
 from casekit.synthetic.layout import image_folder, image_parts, resolve_layout
 from casekit.synthetic.looks import DERMOSCOPY_SKIN, LOOKS, SCENES, SKIN_BY_TYPE, SKIN_SD
