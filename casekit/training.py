@@ -36,6 +36,7 @@ import numpy as np
 
 from casekit import backend
 from casekit.alarms import warn_if_scaled
+from casekit.backup import backup_and_restore
 
 
 def set_seeds(seed: int = 0) -> None:
@@ -205,8 +206,11 @@ def recommended_callbacks(
     * ``BackupAndRestore`` (if ``backup_dir``): the training state is saved at the end of
       every epoch; after a Colab disconnect, run the same cell again and training resumes
       after the last finished epoch. Point it at Google Drive so it survives the runtime,
-      e.g. ``backup_dir="/content/drive/MyDrive/casekit/backup/b0_run1"`` (one folder per
-      run: it is deleted once training finishes normally).
+      e.g. ``backup_dir="/content/drive/MyDrive/casekit/b0_run1"`` (one per training run).
+      The backup goes into a subfolder casekit creates, ``<backup_dir>/casekit_backup``,
+      which is deleted when training ends normally; nothing else in ``backup_dir`` is
+      touched. A backup cut short by a disconnect never blocks the restart
+      (:func:`casekit.backup.backup_and_restore`).
 
     ``monitor`` may be any logged quantity (``"val_auc"``…); its direction is inferred.
     """
@@ -228,7 +232,7 @@ def recommended_callbacks(
             )
         )
     if backup_dir is not None:
-        callbacks.append(keras.callbacks.BackupAndRestore(str(Path(backup_dir).expanduser())))
+        callbacks.append(backup_and_restore(backup_dir))
     return callbacks
 
 
