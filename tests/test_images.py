@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ import pytest
 from PIL import Image
 
 from casekit.images import (
+    METHOD,
     CacheError,
     ImageCache,
     ImageDecodeError,
@@ -20,6 +23,7 @@ from casekit.images import (
     cache_for,
     load_image,
     open_cache,
+    to_rgb,
 )
 from casekit.images import build as build_module
 from casekit.images.store import IMAGES_FILE, MANIFEST_FILE
@@ -91,6 +95,116 @@ def test_opaque_rgba_equals_its_rgb(tmp_path: Path) -> None:
     rgb.convert("RGBA").save(tmp_path / "rgba.png")
     assert np.array_equal(load_image(tmp_path / "rgb.png", 12),
                           load_image(tmp_path / "rgba.png", 12))
+
+
+# Issue 11 item 2: every way a file carries transparency comes out composited on white, the
+# same for each. Each picture is 60 x 40: left half transparent (black underneath), right
+# half opaque. Pixel [16, 2] of the 32-pixel decode lies in the left half, [16, 29] in the right.
+_ORANGE = (200, 100, 50)
+
+
+def _png16(path: Path, array: np.ndarray, colour_type: int, key: tuple = ()) -> None:
+    """Write a 16-bit PNG by hand (Pillow cannot write 16-bit RGB(A) or LA)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    height, width = array.shape[:2]
+    rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in array.reshape(height, -1))
+    header = struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)
+    trns = chunk(b"tRNS", struct.pack(f">{len(key)}H", *key)) if key else b""
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + trns
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def _halves(colour: tuple, alpha: bool = True) -> np.ndarray:
+    """40 x 60 uint8 picture: left half black (alpha 0), right half ``colour`` (alpha 255)."""
+    pixels = np.zeros((40, 60, len(colour) + alpha), dtype=np.uint8)
+    pixels[:, 30:] = (*colour, 255) if alpha else colour
+    return pixels
+
+
+def _rgba(path: Path) -> None:
+    Image.fromarray(_halves(_ORANGE), "RGBA").save(path)
+
+
+def _la(path: Path) -> None:
+    Image.fromarray(_halves((150,)), "LA").save(path)
+
+
+def _rgb_key(path: Path) -> None:  # the issue's input
+    Image.fromarray(_halves(_ORANGE, alpha=False)).save(path, transparency=(0, 0, 0))
+
+
+def _grey_key(path: Path) -> None:
+    Image.fromarray(_halves((150,), alpha=False)[..., 0]).save(path, transparency=0)
+
+
+def _one_bit_key(path: Path) -> None:
+    Image.fromarray(_halves((255,), alpha=False)[..., 0]).convert("1").save(path, transparency=0)
+
+
+def _palette_key(path: Path) -> None:
+    image = Image.fromarray((_halves((1,), alpha=False)[..., 0]), "P")  # entries 0 and 1
+    image.putpalette([0, 0, 0, *_ORANGE])
+    image.save(path, transparency=0)
+
+
+def _gif_key(path: Path) -> None:
+    _palette_key(path)
+    Image.open(path).save(path.with_suffix(".gif"), transparency=0)
+    path.with_suffix(".gif").replace(path)
+
+
+def _grey16_key(path: Path) -> None:
+    _png16(path, _halves((150,), alpha=False)[..., 0].astype(np.uint16) * 257, 0, key=(0,))
+
+
+def _rgb16_key(path: Path) -> None:
+    _png16(path, _halves(_ORANGE, alpha=False).astype(np.uint16) * 257, 2, key=(0, 0, 0))
+
+
+def _rgba16(path: Path) -> None:
+    _png16(path, _halves(_ORANGE).astype(np.uint16) * 257, 6)
+
+
+def _la16(path: Path) -> None:
+    _png16(path, _halves((150,)).astype(np.uint16) * 257, 4)
+
+
+@pytest.mark.parametrize(("write", "opaque"), [
+    (_rgba, _ORANGE), (_la, (150,) * 3), (_rgb_key, _ORANGE), (_grey_key, (150,) * 3),
+    (_one_bit_key, (255,) * 3), (_palette_key, _ORANGE), (_gif_key, _ORANGE),
+    (_grey16_key, (150,) * 3), (_rgb16_key, _ORANGE), (_rgba16, _ORANGE), (_la16, (150,) * 3),
+], ids=lambda v: getattr(v, "__name__", "").strip("_") or None)
+def test_every_kind_of_transparency_is_composited_on_white(tmp_path: Path, write, opaque):
+    path = tmp_path / "picture.png"
+    write(path)
+    out = load_image(path, 32)
+    assert out[16, 2].tolist() == [255, 255, 255]  # transparent → white, never black
+    assert out[16, 29].tolist() == list(opaque)
+
+
+def test_in_memory_alpha_modes_are_composited_on_white() -> None:
+    palette_alpha = Image.new("PA", (60, 40), (0, 0))  # entry 0 (black), alpha 0
+    palette_alpha.putpalette([0, 0, 0, *_ORANGE])
+    palette_alpha.paste((1, 255), (30, 0, 60, 40))
+    rgba = Image.fromarray(_halves(_ORANGE), "RGBA")
+    for image in (palette_alpha, rgba.convert("RGBa"), Image.fromarray(
+            _halves((150,)), "LA").convert("La")):
+        out = np.asarray(to_rgb(image))
+        assert out[20, 5].tolist() == [255, 255, 255], image.mode
+        assert out[20, 50].tolist() != [255, 255, 255], image.mode
+
+
+def test_a_sixteen_bit_colour_key_is_matched_on_its_high_bytes(tmp_path: Path) -> None:
+    key = tuple(257 * c for c in _ORANGE)  # the orange half is transparent, black stays
+    _png16(tmp_path / "k.png", _halves(_ORANGE, alpha=False).astype(np.uint16) * 257, 2, key)
+    out = load_image(tmp_path / "k.png", 32)
+    assert out[16, 2].tolist() == [0, 0, 0] and out[16, 29].tolist() == [255, 255, 255]
+
+
+def test_decoding_method_names_this_recipe() -> None:
+    assert METHOD.endswith("/alpha-on-white/v2")  # v1 left RGB colour keys black
 
 
 def test_greyscale_and_16_bit_become_rgb(tmp_path: Path) -> None:

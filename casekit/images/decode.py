@@ -9,13 +9,18 @@ What is lost: the strips beyond the square on the long side — 75 px left and r
 filter reads about one source pixel past the square's edge, so the outermost output
 pixels carry a trace of what lies beyond it.)
 
-Colour: everything becomes 8-bit RGB. Transparent images (RGBA, LA, palette with
-transparency) are composited onto white, which is what an image viewer shows a person;
-dropping the alpha channel instead would expose whatever colour happens to sit under
-transparent pixels (often black). Where the alpha channel is fully opaque, as in a photo
-merely saved as RGBA, both choices give the same pixels and the composite is skipped.
-Greyscale, palette and CMYK images are converted by Pillow; 16-bit greyscale is scaled
-(65535 → 255), not clipped.
+Colour: everything becomes 8-bit RGB. Every way a file can carry transparency is
+composited onto white, the same for each, which is what an image viewer shows a person:
+an alpha channel (RGBA, LA, PA, premultiplied RGBa/La, 16-bit RGBA/LA PNGs, which Pillow
+opens as 8-bit RGBA) and a colour key (the PNG/GIF ``transparency`` entry of a palette,
+1-bit, greyscale, 16-bit greyscale or RGB image: pixels of exactly that value are
+transparent; lossless PNG optimisers write binary-alpha pictures this way). Dropping the
+transparency instead would expose whatever colour happens to sit under transparent pixels
+(often black). Where nothing is transparent, as in a photo merely saved as RGBA, both
+choices give the same pixels and the composite is skipped. Greyscale, palette and CMYK
+images are converted by Pillow; 16-bit greyscale is scaled (65535 → 255), not clipped.
+One approximation: Pillow decodes 16-bit RGB PNGs to their high bytes, so a 16-bit colour
+key is matched on its high bytes (colours within 1/256 of the key turn transparent too).
 
 Orientation: the EXIF orientation tag is applied (``ImageOps.exif_transpose``), so a phone
 photo taken sideways is stored upright.
@@ -47,9 +52,11 @@ from PIL import Image, ImageOps
 
 #: Names the whole recipe above. It is part of every cache key: change it whenever the
 #: recipe changes, so that caches built the old way are never mistaken for new ones.
-METHOD = "centre-square/lanczos/jpeg-draft/exif/alpha-on-white/v1"
+METHOD = "centre-square/lanczos/jpeg-draft/exif/alpha-on-white/v2"
 
 _WHITE = (255, 255, 255, 255)
+_ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
+_WIDE_GREY = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N"})  # 16/32-bit greyscale
 
 
 def load_image(path: str | os.PathLike[str], size: int) -> np.ndarray:
@@ -68,19 +75,32 @@ def load_image(path: str | os.PathLike[str], size: int) -> np.ndarray:
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
-    """Convert any Pillow image to 8-bit RGB (transparency composited onto white)."""
-    if image.mode == "RGB":
-        return image
-    if image.mode.startswith("I;16") or image.mode == "I":  # 16-bit greyscale PNG
-        grey = np.asarray(image).astype(np.uint32)
+    """Convert any Pillow image to 8-bit RGB, transparency composited onto white (module doc).
+
+    Example:
+        >>> grey = Image.new("L", (2, 1), 0)
+        >>> grey.info["transparency"] = 0   # colour key: black is transparent
+        >>> np.asarray(to_rgb(grey))[0, 0].tolist()
+        [255, 255, 255]
+    """
+    key = image.info.get("transparency")
+    if image.mode in _WIDE_GREY:
+        grey = np.asarray(image).astype(np.int64)
         scaled = ((np.clip(grey, 0, 65535) * 255 + 32767) // 65535).astype(np.uint8)
-        return Image.fromarray(scaled).convert("RGB")
-    if image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        if rgba.getchannel("A").getextrema() == (255, 255):  # fully opaque: nothing to blend
-            return rgba.convert("RGB")
-        return Image.alpha_composite(Image.new("RGBA", rgba.size, _WHITE), rgba).convert("RGB")
-    return image.convert("RGB")
+        if not isinstance(key, int):
+            return Image.fromarray(scaled).convert("RGB")
+        alpha = np.where(grey == key, 0, 255).astype(np.uint8)
+        rgba = Image.fromarray(np.dstack([scaled, scaled, scaled, alpha]), "RGBA")
+    elif image.mode in _ALPHA_MODES or key is not None:
+        if image.mode == "RGB" and isinstance(key, tuple) and max(key) > 255:
+            image = image.copy()  # a 16-bit key on pixels Pillow reduced to their high bytes
+            image.info["transparency"] = tuple(int(v) >> 8 for v in key)
+        rgba = (image.convert("LA") if image.mode == "La" else image).convert("RGBA")
+    else:
+        return image if image.mode == "RGB" else image.convert("RGB")
+    if rgba.getchannel("A").getextrema() == (255, 255):  # nothing transparent: nothing to blend
+        return rgba.convert("RGB")
+    return Image.alpha_composite(Image.new("RGBA", rgba.size, _WHITE), rgba).convert("RGB")
 
 
 def _request_draft(image: Image.Image, size: int) -> None:
