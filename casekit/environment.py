@@ -223,3 +223,8 @@ def colab_kaggle_cache_available() -> bool:
     """
     return bool(os.environ.get("TBE_RUNTIME_ADDR")) and os.environ.get(
         "DISABLE_COLAB_CACHE", "").lower() not in ("true", "1", "t")
+
+
+def on_google_drive(path: str | os.PathLike[str]) -> bool:
+    """True for a path inside Google Drive as Colab mounts it (``/content/drive``)."""
+    return Path(path).expanduser().absolute().is_relative_to("/content/drive")

@@ -1,10 +1,18 @@
 """Download a dataset once, verify it by content, and only then put it in place.
 
-Every download goes to a temporary folder beside ``root``; archives are unpacked there by
-``casekit.datasets.extract.safe_extract``; the result is verified (label fingerprint and
-image count, ``casekit.datasets.verify``) and moved onto ``root`` only when it verifies.
-A failed, partial or altered download therefore leaves ``root`` exactly as it was. Once
-``root`` verifies, calling ``download`` again returns at once without touching the network.
+Every download goes to a temporary staging folder on the local disk (``tempfile``'s, e.g.
+``/tmp``; never next to ``root``, which may be on Google Drive); archives are unpacked there
+by ``casekit.datasets.extract.safe_extract``; a Kaggle download keeps only the metadata and
+one copy of each image (``casekit.datasets.kaggle.copy_dataset_files``); the result is
+verified (label fingerprint and image count, ``casekit.datasets.verify``) and moved onto
+``root`` only when it verifies. A failed, partial or altered download therefore leaves
+``root`` exactly as it was. Once ``root`` verifies, calling ``download`` again returns at
+once without touching the network.
+
+Where raw images should live: on the local disk (the default ``~/casekit_data``; in Colab
+``/root/casekit_data``, downloaded again in each new session in a few minutes). Google Drive
+is slow for thousands of small files and counts against the quota: keep runs and the image
+cache there (``casekit.paths``), not the raw images.
 
 Sources: ``"kaggle"`` (kagglehub, see ``casekit.datasets.kaggle``), ``"official"`` (the
 files listed in the registry, fetched with pooch), ``"url"`` (one zip/tar archive of the
@@ -24,6 +32,7 @@ import os
 import shutil
 import tempfile
 import uuid
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -32,10 +41,18 @@ from urllib.parse import urlparse
 from casekit.datasets.errors import DatasetError, KaggleCredentialsError
 from casekit.datasets.extract import is_archive, safe_extract
 from casekit.datasets.files import scan
-from casekit.datasets.kaggle import download_from_kaggle, missing_credentials_message
+from casekit.datasets.kaggle import (
+    copy_dataset_files,
+    download_from_kaggle,
+    missing_credentials_message,
+)
 from casekit.datasets.registry import DatasetSpec, RemoteFile, get_spec
 from casekit.datasets.verify import MANIFEST_NAME, verify
-from casekit.environment import colab_kaggle_cache_available, kaggle_credentials_source
+from casekit.environment import (
+    colab_kaggle_cache_available,
+    kaggle_credentials_source,
+    on_google_drive,
+)
 from casekit.paths import dataset_dir
 
 SOURCES = ("auto", "kaggle", "official", "url")
@@ -74,14 +91,20 @@ def download(
         if _is_verified_copy(spec, root, target, force):
             return root
     chosen = choose_source(spec, source, url)
+    if on_google_drive(root):
+        warnings.warn(f"{root} is on Google Drive, which is slow for thousands of small image "
+                      "files and counts against your quota. Keep raw images on the local disk "
+                      "(the default root) and put runs and the image cache on Drive.",
+                      stacklevel=2)
     root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.download-", dir=root.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f"casekit-{root.name}-download-"))  # local disk
     try:
         data = staging / "data"
         if chosen == "kaggle":
-            fetched = download_from_kaggle(spec, data)
-            if fetched != data:  # Colab's read-only cache mount, or kagglehub's own cache
-                shutil.copytree(fetched, data, dirs_exist_ok=True)
+            fetched = download_from_kaggle(spec, staging / "kaggle")
+            # Colab: a read-only mount of its Kaggle cache (copy); else our staging (move)
+            copy_dataset_files(fetched, data, spec, move=fetched.is_relative_to(staging),
+                               progress=progress)
         elif chosen == "official":
             fetch_remote_files(spec.official_files, staging / "archives", data, progress)
         else:
@@ -190,7 +213,19 @@ def _file_name(url: str) -> str:
 
 
 def _move_into_place(data: Path, root: Path) -> None:
-    """Put the verified ``data`` folder at ``root``; an old ``root`` is removed afterwards."""
+    """Put the verified ``data`` folder at ``root``; an old ``root`` is removed afterwards.
+
+    When ``root`` is on another file system than the staging folder (a Drive folder), the
+    data are first copied beside ``root`` and then renamed, so ``root`` appears whole.
+    """
+    if data.stat().st_dev != root.parent.stat().st_dev:
+        incoming = root.with_name(f".{root.name}.incoming-{uuid.uuid4().hex[:8]}")
+        try:
+            shutil.copytree(data, incoming)
+        except BaseException:
+            shutil.rmtree(incoming, ignore_errors=True)
+            raise
+        data = incoming
     old = None
     if root.exists():
         old = root.with_name(f".{root.name}.old-{uuid.uuid4().hex[:8]}")

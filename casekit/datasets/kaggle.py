@@ -7,6 +7,9 @@ in Colab) imports without credentials and looks for them itself only when it dow
 ``KAGGLE_API_TOKEN``, ``~/.kaggle/access_token``, ``KAGGLE_USERNAME``/``KAGGLE_KEY``,
 ``kaggle.json`` in ``KAGGLE_CONFIG_DIR`` or ``~/.kaggle``, then Colab secrets. In Colab
 it can also mount the dataset from Colab's own Kaggle cache instead of downloading it.
+casekit requires kagglehub >= 0.4.0: 0.3.x ignores ``KAGGLE_API_TOKEN`` (seen in the 0.3.13
+and 0.4.0 wheels' ``config.py``), and 0.4.0 reads only the legacy Colab secrets itself, so a
+``KAGGLE_API_TOKEN`` secret is copied into the environment before the download.
 
 casekit checks for credentials before contacting Kaggle (except in Colab, whose cache may
 serve the data without them), so a missing token gives one clear message instead of an
@@ -22,9 +25,12 @@ Example:
 from __future__ import annotations
 
 import inspect
+import os
+import shutil
 from pathlib import Path
 
 from casekit.datasets.errors import DatasetError, KaggleCredentialsError
+from casekit.datasets.files import find_metadata, scan
 from casekit.datasets.registry import DatasetSpec
 from casekit.environment import (
     colab_kaggle_cache_available,
@@ -35,6 +41,7 @@ from casekit.environment import (
 )
 
 __all__ = [
+    "copy_dataset_files",
     "download_from_kaggle",
     "how_to_set_credentials",
     "kaggle_credentials_source",
@@ -96,3 +103,34 @@ def download_from_kaggle(spec: DatasetSpec, dest: Path) -> Path:
         raise DatasetError(f"Kaggle download of {spec.kaggle_handle} failed: {error}") from error
     except Exception as error:  # kagglehub raises many types; report them as one kind
         raise DatasetError(f"Kaggle download of {spec.kaggle_handle} failed: {error}") from error
+
+
+def copy_dataset_files(source: Path, dest: Path, spec: DatasetSpec, *, move: bool = False,
+                       progress: bool = True) -> tuple[int, int]:
+    """Copy the metadata file and ONE copy of each image from ``source`` into ``dest``.
+
+    Kaggle's HAM10000 holds every image twice (``HAM10000_images_part_N`` and
+    ``ham10000_images_part_N``) plus files casekit never reads (``hmnist_*.csv``): 20,035
+    files, of which the dataset needs 10,016 (10,015 images and the metadata). Files keep
+    their path relative to ``source``; when an image appears twice, the first in sorted
+    walk order (upper-case folders first) is taken, as :func:`casekit.datasets.files.scan`
+    does. ``move=True`` moves instead (``source`` is casekit's own staging folder);
+    otherwise ``source`` (e.g. Colab's read-only mount of its Kaggle cache) is only read.
+
+    Returns:
+        ``(written, left_out)``: files written into ``dest`` and files of ``source`` not
+        copied (duplicates and unused files).
+    """
+    from casekit.progress import tqdm
+
+    found = scan(source, spec)
+    chosen = [find_metadata(found, spec), *found.images.values()]
+    total = sum(len(files) for _, _, files in os.walk(found.root))
+    for path in tqdm(chosen, desc=f"copy {spec.name}", unit="file", disable=not progress):
+        target = dest / path.relative_to(found.root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if move:
+            os.replace(path, target)
+        else:
+            shutil.copyfile(path, target)  # contents only: a read-only mount's modes stay there
+    return len(chosen), total - len(chosen)
