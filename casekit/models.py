@@ -219,6 +219,33 @@ def _backbone(
     return backbone
 
 
+def build_backbone(
+    backbone: str = "EfficientNetB0",
+    *,
+    input_size: int | None = None,
+    weights: str | os.PathLike[str] | None = "imagenet",
+) -> keras.Model:
+    """The backbone alone, without a top: ``(N, s, s, 3)`` pixels in ``[0, 255]`` in, the
+    ``(N, s/32, s/32, channels)`` feature map out.
+
+    ``backbone`` and ``weights`` as in :func:`build_model`; ``"EfficientNetLite0"`` works
+    offline with ``weights="imagenet"``. ResNet50 and MobileNetV2 expect their own
+    preprocessing in front (:class:`BackbonePreprocess`); EfficientNets normalise inside.
+
+    Raises:
+        ValueError: unknown backbone, or a weights file that does not fit it.
+        FileNotFoundError: a weights path that does not exist.
+
+    Example:
+        >>> build_backbone("EfficientNetLite0", input_size=32, weights=None).output_shape
+        (None, 1, 1, 1280)
+    """
+    if backbone not in BACKBONES:
+        raise ValueError(f"Unknown backbone {backbone!r}; choose one of {sorted(BACKBONES)}.")
+    spec = BACKBONES[backbone]
+    return _backbone(spec, input_size or spec.native_size, weights)
+
+
 def build_model(
     backbone: str = "EfficientNetB0",
     num_classes: int = 2,

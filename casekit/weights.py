@@ -80,12 +80,16 @@ def cached_keras_weights(backbone: str) -> Path | None:
 
 
 def weight_store_answers(backbone: str, *, timeout: float = STORE_TIMEOUT) -> bool:
-    """True when the Keras weight store serves ``backbone``'s file (a HEAD request)."""
+    """True when the Keras weight store serves ``backbone``'s file.
+
+    Only the response headers are read; the download itself is left to Keras.
+    ``$CASEKIT_KERAS_WEIGHT_STORE`` replaces the store's address (a mirror, or a test server).
+    """
     name = KERAS_NOTOP_FILES.get(backbone)
     if name is None:
         return False
     store = os.environ.get("CASEKIT_KERAS_WEIGHT_STORE", KERAS_WEIGHT_STORE)
-    request = urllib.request.Request(store + name, method="HEAD")
+    request = urllib.request.Request(store + name)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return 200 <= response.status < 300

@@ -40,6 +40,9 @@ SCRIPT = textwrap.dedent(
                                augment=False)
     maps = gradcam(efficientnet, images[:4])  # through the nested backbone
     small_maps = gradcam(model, images[:4], class_index=1)
+    lite = build_model("EfficientNetLite0", num_classes=2, input_size=32, weights="imagenet",
+                       augment=False)
+    lite_maps = gradcam(lite, images[:2])
     grad, _ = backend.input_gradients(
         lambda t: (keras.ops.sum(t * t), t), np.array([1.0, 2.0], np.float32))
 
@@ -55,6 +58,8 @@ SCRIPT = textwrap.dedent(
         "maps_range": [float(maps.min()), float(maps.max())],
         "small_maps_shape": list(small_maps.shape),
         "small_maps_max": float(small_maps.max()),
+        "lite_maps_shape": list(lite_maps.shape),
+        "lite_proba": predict_proba(lite, images[:3]).tolist(),
         "grad": grad.tolist(),
     }))
     """
@@ -77,3 +82,5 @@ def test_build_train_predict_and_gradcam_on_jax() -> None:
     assert 0.0 <= result["maps_range"][0] <= result["maps_range"][1] <= 1.0
     assert result["small_maps_shape"] == [4, 32, 32] and result["small_maps_max"] <= 1.0
     assert result["grad"] == [2.0, 4.0]
+    assert result["lite_maps_shape"] == [2, 32, 32]  # EfficientNet-Lite0 with ImageNet weights
+    assert len(result["lite_proba"]) == 3 and all(0 < p < 1 for p in result["lite_proba"])

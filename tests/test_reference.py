@@ -49,13 +49,3 @@ def test_find_run_prefers_the_students_run_and_skips_a_broken_one(runs, capsys):
 def test_unknown_task_is_refused(runs):
     with pytest.raises(ValueError, match="binary"):
         reference.find_run("regression")
-
-
-def test_resolve_weights_offline_gives_none(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    assert reference.resolve_weights("auto") is None
-    assert "random weights" in capsys.readouterr().out
-    (tmp_path / "models").mkdir()
-    (tmp_path / "models" / "efficientnetb0_notop.h5").write_bytes(b"x")
-    assert reference.resolve_weights("auto") == "imagenet"
-    assert reference.resolve_weights(None) is None
