@@ -46,6 +46,7 @@ from casekit.course import (
 )
 from casekit.course.__main__ import main as course_cli
 from casekit.course.execute import QUICK_PARAMETERS
+from casekit.course.hosting import load_hosting
 
 ROOT = course_root()
 ASSIGNMENTS = find_assignments(ROOT)
@@ -139,8 +140,8 @@ def test_notebook_conventions(assignment):
         assert nb.metadata.kernelspec.name == "python3"
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1 and "DATA = " in tagged[0].source
-        badge = f"colab.research.google.com/github/casekit/casekit/blob/main/notebooks/{assignment}"
-        assert f"{badge}/{path.name}" in nb.cells[0].source
+        badge = load_hosting().colab_url(f"notebooks/{assignment}/{path.name}")
+        assert badge in nb.cells[0].source
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader")
             if meta:

@@ -7,6 +7,8 @@ Example:
     python -m casekit.course rubrics
     python -m casekit.course autograde 01_eda --jobs 8   # grade submitted/ on 8 cores
     python -m casekit.course export --out grades.csv     # per-exercise grades as CSV
+    python -m casekit.course hosting            # where students install casekit from
+    python -m casekit.course publish ../casekit-students # the public student repository
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 
 from casekit.course.config import course_root
 from casekit.course.grading import validate
+from casekit.course.hosting import SETTINGS_FILE, foreign_links, load_hosting
 from casekit.course.parallel import autograde_parallel
 from casekit.course.release import check_release_up_to_date, release
 from casekit.course.rubrics import check_rubrics
@@ -47,12 +50,39 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="default: all cores")
     cmd.add_argument("--student", action="append", help="only these students (repeatable)")
     commands.add_parser("export", help="per-exercise grades to CSV (export -h for options)")
+    commands.add_parser("hosting", help=f"the repository and branch set in {SETTINGS_FILE}, "
+                        "and any link that names another")
+    cmd = commands.add_parser("publish", help="write the public student repository into DEST "
+                              "(no solutions, hidden tests, rubrics or grading files)")
+    cmd.add_argument("dest")
     args = parser.parse_args(argv)
 
     if args.command == "release":
         for path in release(args.assignments or None, out=args.out):
             print(f"wrote {path}")
         return 0
+    if args.command == "publish":
+        from casekit.course.publish import publish
+
+        files = publish(args.dest)
+        hosting = load_hosting()
+        print(f"published {len(files)} files for students into {args.dest} "
+              f"(to be pushed to {hosting.repository}, branch {hosting.branch})")
+        if hosting.is_placeholder:
+            print(f"note: {SETTINGS_FILE} still names the placeholder repository: set yours, "
+                  "then publish again")
+        return 0
+    if args.command == "hosting":
+        hosting = load_hosting()
+        print(f"students install casekit from {hosting.pip_url} "
+              f"(set in {course_root() / SETTINGS_FILE})")
+        if hosting.is_placeholder:
+            print(f"placeholder: set your own repository in {SETTINGS_FILE}, then run "
+                  "`python -m casekit.course release`")
+        problems = foreign_links()
+        for problem in problems:
+            print(f"names another repository: {problem}")
+        return 1 if problems else 0
     if args.command == "autograde":
         graded = autograde_parallel(args.assignment, jobs=args.jobs, students=args.student)
         print(f"autograded {len(graded)} submission(s) of {args.assignment}")
@@ -71,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     problems = check_rubrics()
     if args.command == "check":
         leaks = leaked_markers(course_root() / "notebooks")
-        problems = check_release_up_to_date() + leaks + problems
+        links = [f"names another repository than {SETTINGS_FILE}: {link}"
+                 for link in foreign_links()]
+        problems = check_release_up_to_date() + leaks + links + problems
     for problem in problems:
         print(problem)
     print("OK" if not problems else f"{len(problems)} problem(s)")

@@ -30,11 +30,12 @@ import string
 import uuid
 from pathlib import Path
 
+from casekit.course.hosting import load_hosting
 from casekit.io import write_text_atomic
 
 _ID_CHARS = string.ascii_letters + string.digits + "-_"
-_BADGE = ('<a href="https://colab.research.google.com/github/casekit/casekit/blob/main/{path}" '
-          'target="_parent"><img src="https://colab.research.google.com/assets/colab-badge.svg" '
+_BADGE = ('<a href="{url}" target="_parent"><img '
+          'src="https://colab.research.google.com/assets/colab-badge.svg" '
           'alt="Open In Colab"/></a>')
 
 
@@ -66,7 +67,7 @@ def to_colab(
         colab["include_colab_link"] = True
         cells.insert(0, {"cell_type": "markdown",
                          "metadata": {"id": "view-in-github", "colab_type": "text"},
-                         "source": [_BADGE.format(path=name)]})
+                         "source": [_BADGE.format(url=load_hosting().colab_url(name))]})
     return {"nbformat": 4, "nbformat_minor": 0, "metadata": metadata, "cells": cells}
 
 
