@@ -74,6 +74,36 @@ def _sources(node: Any) -> list[str]:
     return []
 
 
+def _names(entries: list) -> list[str]:
+    """Layer names of a config's ``input_layers``/``output_layers`` (one triple or a list)."""
+    if entries and isinstance(entries[0], str):
+        entries = [entries]
+    return [entry[0] for entry in entries]
+
+
+def _bypassed(model: keras.Model, layer_name: str) -> bool:
+    """True when a path from the model's inputs to its outputs avoids layer ``layer_name``.
+
+    Read from the model's config (the same format in every Keras 3 release), so the answer
+    does not depend on how a Keras version fails when asked for such a sub-model (a
+    ``ValueError`` in Keras 3.15, a bare ``KeyError`` in 3.10).
+    """
+    config = model.get_config()
+    sources = {entry["name"]: _sources(entry.get("inbound_nodes", []))
+               for entry in config["layers"]}
+    inputs = set(_names(config["input_layers"]))
+    stack, seen = _names(config["output_layers"]), set()
+    while stack:
+        name = stack.pop()
+        if name == layer_name or name in seen:
+            continue
+        if name in inputs:
+            return True
+        seen.add(name)
+        stack.extend(sources.get(name, []))
+    return False
+
+
 def layer_chain(model: keras.Model) -> list[keras.layers.Layer]:
     """The model's layers in order, after checking each one feeds only the next.
 
@@ -127,14 +157,13 @@ def _split(model: keras.Model, layer_name: str) -> tuple[Fn, Fn]:
     inner_features = keras.Model(backbone.inputs, feature_map)
     inner_rest = None  # the feature map is the backbone's output: nothing left inside
     if layer_name != backbone.layers[-1].name:
-        try:
-            inner_rest = keras.Model(feature_map, backbone.outputs)
-        except ValueError as error:
+        if _bypassed(backbone, layer_name):
             raise ValueError(
                 f"The backbone's output depends on more than layer {layer_name!r} (a skip "
                 f"connection bypasses it), so Grad-CAM cannot start there. Use a layer at the "
                 f"end of a block, e.g. the default {default_layer(model)!r}."
-            ) from error
+            )
+        inner_rest = keras.Model(feature_map, backbone.outputs)
 
     def features(x: Any) -> Any:
         return inner_features(before(x), training=False)

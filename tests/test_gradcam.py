@@ -119,3 +119,20 @@ def test_backend_gradient_of_a_simple_function() -> None:
     )
     np.testing.assert_allclose(grad, [3.0, 12.0, 0.75])
     assert float(aux) == pytest.approx(-0.5)
+
+
+def test_layer_inside_a_skip_connection_gets_the_clear_message() -> None:
+    """The check reads the graph itself: same message whatever Keras raises (3.10: KeyError)."""
+    inputs = keras.Input((16, 16, 3))
+    a = keras.layers.Conv2D(4, 3, padding="same", name="conv_a")(inputs)
+    b = keras.layers.Conv2D(4, 3, padding="same", name="conv_b")(a)
+    out = keras.layers.Conv2D(4, 1, name="conv_c")(keras.layers.Add(name="add")([a, b]))
+    backbone = keras.Model(inputs, out, name="tiny_backbone")
+    outer = keras.Input((16, 16, 3))
+    x = keras.layers.GlobalAveragePooling2D()(backbone(outer))
+    model = keras.Model(outer, keras.layers.Dense(1, activation="sigmoid")(x))
+    images = np.zeros((2, 16, 16, 3), np.uint8)
+    with pytest.raises(ValueError, match="'conv_b' \\(a skip connection bypasses it\\)"):
+        gradcam(model, images, layer_name="conv_b")
+    assert gradcam(model, images, layer_name="conv_a").shape == (2, 16, 16)
+    assert gradcam(model, images, layer_name="add").shape == (2, 16, 16)
