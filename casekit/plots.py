@@ -1,12 +1,13 @@
 """Figures for the case study: data, training, evaluation and explanations.
 
-Every function returns a :class:`matplotlib.figure.Figure` built without ``pyplot``: no
-global state, no ``plt.show()``, safe on a server without a display. In Jupyter or
-Colab, end a cell with the figure to see it (it renders itself as PNG); save it with
-:func:`save_figure`.
+Every ``plot_*`` function returns a :class:`matplotlib.figure.Figure` built without
+``pyplot``'s global state: no ``plt.show()``, safe on a server without a display. In Jupyter
+or Colab, end a cell with the figure to see it (it renders itself as PNG); save it with
+:func:`save_figure`. The names say "plot": :func:`plot_roc` draws what
+``sklearn.metrics.roc_curve`` computes. Data arguments come first, options are keyword-only.
 
 Example:
-    >>> fig = class_distribution(["nv", "nv", "mel"])
+    >>> fig = plot_class_distribution(["nv", "nv", "mel"])
     >>> fig.axes[0].get_title()
     'Class distribution (n = 3)'
 """
@@ -25,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 from sklearn import metrics as skm
+from sklearn.metrics import ConfusionMatrixDisplay
 
 from casekit.io import atomic_path
 from casekit.metrics import (
@@ -36,6 +38,7 @@ from casekit.metrics import (
 )
 from casekit.metrics.calibration import expected_calibration_error
 from casekit.metrics.inputs import multiclass_inputs
+from casekit.runs import merge_histories, stage_lengths
 
 CORRECT = "#1a9850"
 WRONG = "#d73027"
@@ -53,12 +56,19 @@ class NotebookFigure(Figure):
 
 
 # ----------------------------------------------------------------------------- data
-def class_distribution(
-    labels: Sequence[str], order: Sequence[str] | None = None, title: str | None = None
+def plot_class_distribution(
+    labels: Sequence[str], *, order: Sequence[str] | None = None, title: str | None = None
 ) -> Figure:
     """Horizontal bars of images per class, each labelled with its count and share.
 
-    ``order`` fixes the classes shown (absent ones get 0); default: most frequent first.
+    Args:
+        labels: shape (n,) class name of each image.
+        order: the classes shown, top to bottom (absent ones get 0); default: most
+            frequent first.
+        title: default ``"Class distribution (n = <n>)"``.
+
+    Returns:
+        A Figure with one Axes.
     """
     counts = pd.Series(np.asarray(labels, dtype=object)).value_counts()
     if order is not None:
@@ -77,10 +87,23 @@ def class_distribution(
     return fig
 
 
-def demographics(df: pd.DataFrame, label_column: str = "label", top_sites: int = 10) -> Figure:
+def plot_demographics(df: pd.DataFrame, *, label_column: str = "label",
+                      top_sites: int = 10) -> Figure:
     """Six panels: age histogram, age by diagnosis, sex by diagnosis, body site, skin type,
-    and missing values. Uses the normalised columns ``age, sex, site, skin_type``; a
-    panel whose column is absent or empty says so.
+    and missing values.
+
+    Args:
+        df: one row per image with the normalised columns ``age`` (years), ``sex``,
+            ``site``, ``skin_type`` (Fitzpatrick 1-6); a panel whose column is absent or
+            empty says so.
+        label_column: the diagnosis column.
+        top_sites: body sites shown (most frequent first).
+
+    Returns:
+        A Figure with six Axes.
+
+    Raises:
+        KeyError: when ``label_column`` is not a column of ``df``.
     """
     if label_column not in df.columns:
         raise KeyError(f"column {label_column!r} not in the DataFrame; pass label_column=...")
@@ -167,17 +190,28 @@ def _missing_panel(ax: Axes, df: pd.DataFrame) -> None:
 
 
 # ------------------------------------------------------------------------- training
-def training_curves(history, metrics: Sequence[str] | None = None,
-                    fine_tune_epoch: int | None = None) -> Figure:
+def plot_training_curves(history, *, metrics: Sequence[str] | None = None,
+                         fine_tune_epoch: int | None = None) -> Figure:
     """Loss and metrics per epoch, training vs validation, one panel each.
 
-    ``history`` is a Keras ``History``, its ``.history`` dict, or a list of them (head
-    training, then fine-tuning), which are joined; ``fine_tune_epoch`` is the number of
-    epochs before fine-tuning started (the ``initial_epoch`` of the second ``fit``) and is
-    taken from the first history's length when a list is given. A dotted line marks it.
+    Args:
+        history: a Keras ``History``, its ``.history`` dict, or a list of them (head
+            training, then fine-tuning), joined with :func:`casekit.runs.merge_histories`.
+        metrics: the names to plot (default: every logged metric but the learning rate).
+        fine_tune_epoch: epochs before fine-tuning started (the ``initial_epoch`` of the
+            second ``fit``); taken from the first history's length when a list is given.
+            A dotted line marks it.
+
+    Returns:
+        A Figure with one Axes per metric.
+
+    Raises:
+        KeyError: when a requested metric was not logged.
     """
-    log, start = _join_histories(history)
-    fine_tune_epoch = start if fine_tune_epoch is None else fine_tune_epoch
+    log = merge_histories(history)
+    stages = stage_lengths(history)
+    if fine_tune_epoch is None and len(stages) > 1:
+        fine_tune_epoch = stages[0]
     names = list(metrics) if metrics else _metric_names(log)
     missing = [name for name in names if name not in log]
     if missing or not names:
@@ -211,15 +245,28 @@ def _one_vs_rest(y_true, scores: np.ndarray, class_names: Sequence[str] | None):
             yield name, target, scores[:, k]
 
 
-def roc_curve(y_true, y_score, groups=None, class_names: Sequence[str] | None = None,
-              n_boot: int = 1000, ci: float = 0.95, seed: int = 0, ax: Axes | None = None,
-              label: str | None = None) -> Figure:
+def plot_roc(y_true, y_score, groups=None, *, class_names: Sequence[str] | None = None,
+             n_boot: int = 1000, ci: float = 0.95, seed: int = 0, ax: Axes | None = None,
+             label: str | None = None) -> Figure:
     """ROC curve with a bootstrap band (binary), or one-vs-rest curves per class.
 
-    Binary: ``y_score`` is the probability of class 1; the shaded band is the pointwise
-    ``ci`` bootstrap interval (resampling ``groups`` when given). Multiclass: ``y_score``
-    is (n, K) and each class gets its own curve, without bands (see the per-class
-    AUROC intervals of ``multiclass_report``). Draws onto ``ax`` when given.
+    Args:
+        y_true: shape (n,) class indices (binary: 0/1).
+        y_score: shape (n,) probability of class 1 (binary; the shaded band is the
+            pointwise ``ci`` bootstrap interval), or (n, K) class probabilities (one curve
+            per class, without bands: see ``multiclass_report``'s per-class intervals).
+        groups: shape (n,) patient/lesion id per image: the bootstrap resamples these.
+        class_names: K names for the legend (multiclass).
+        n_boot, ci, seed: bootstrap resamples, interval level (fraction), seed.
+        ax: draw onto these Axes (default: a new Figure).
+        label: the binary curve's legend name (default ``"model"``).
+
+    Returns:
+        The Figure drawn on.
+
+    Raises:
+        ValueError: from :mod:`casekit.metrics` for inputs of mismatched shapes or a single
+            class.
     """
     fig, ax = _single(ax=ax, figsize=(5.5, 5))
     scores = np.asarray(y_score, dtype=float)
@@ -229,7 +276,7 @@ def roc_curve(y_true, y_score, groups=None, class_names: Sequence[str] | None = 
             ax.plot(fpr, tpr, label=f"{name} (AUROC {skm.roc_auc_score(target, score):.3f})")
         ax.set_title("ROC curves, one class vs rest")
     else:
-        result = roc_curve_ci(y_true, y_score, groups, n_boot, ci, seed)
+        result = roc_curve_ci(y_true, y_score, groups, n_boot=n_boot, ci=ci, seed=seed)
         text = label or "model"
         line = ax.plot(result["fpr"], result["tpr"],
                        label=f"{text}: AUROC {format_estimate(result['auroc'])}")[0]
@@ -243,12 +290,13 @@ def roc_curve(y_true, y_score, groups=None, class_names: Sequence[str] | None = 
     return fig
 
 
-def pr_curve(y_true, y_score, groups=None, class_names: Sequence[str] | None = None,
-             n_boot: int = 1000, ci: float = 0.95, seed: int = 0, ax: Axes | None = None,
-             label: str | None = None) -> Figure:
+def plot_pr(y_true, y_score, groups=None, *, class_names: Sequence[str] | None = None,
+            n_boot: int = 1000, ci: float = 0.95, seed: int = 0, ax: Axes | None = None,
+            label: str | None = None) -> Figure:
     """Precision–recall curve with a bootstrap band and the chance (prevalence) line.
 
-    Same inputs as :func:`roc_curve`; multiclass draws one-vs-rest curves without bands.
+    Same arguments, return value and errors as :func:`plot_roc`; multiclass draws
+    one-vs-rest curves without bands.
     """
     fig, ax = _single(ax=ax, figsize=(5.5, 5))
     scores = np.asarray(y_score, dtype=float)
@@ -259,7 +307,7 @@ def pr_curve(y_true, y_score, groups=None, class_names: Sequence[str] | None = N
             ax.plot(recall, precision, label=f"{name} (AUPRC {auprc:.3f})")
         ax.set_title("Precision–recall curves, one class vs rest")
     else:
-        result = pr_curve_ci(y_true, y_score, groups, n_boot, ci, seed)
+        result = pr_curve_ci(y_true, y_score, groups, n_boot=n_boot, ci=ci, seed=seed)
         text = label or "model"
         line = ax.plot(result["recall"], result["precision"],
                        label=f"{text}: AUPRC {format_estimate(result['auprc'])}")[0]
@@ -273,8 +321,20 @@ def pr_curve(y_true, y_score, groups=None, class_names: Sequence[str] | None = N
     return fig
 
 
-def confusion_matrices(y_true, y_pred, class_names: Sequence[str]) -> Figure:
-    """Counts and row-normalised confusion matrices side by side (rows = true class)."""
+def plot_confusion_matrix(y_true, y_pred, *, class_names: Sequence[str]) -> Figure:
+    """Counts and row-normalised confusion matrices side by side (rows = true class),
+    drawn by scikit-learn's :class:`~sklearn.metrics.ConfusionMatrixDisplay`.
+
+    Args:
+        y_true, y_pred: shape (n,) class indices 0..K-1.
+        class_names: the K class names, in index order.
+
+    Returns:
+        A Figure with two Axes (counts; shares of each true class, recall on the diagonal).
+
+    Raises:
+        ValueError: for arrays of different shapes or indices outside 0..K-1.
+    """
     names = [str(name) for name in class_names]
     k = len(names)
     y, pred = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)
@@ -282,34 +342,47 @@ def confusion_matrices(y_true, y_pred, class_names: Sequence[str]) -> Figure:
         raise ValueError(f"y_true and y_pred must be 1-D of equal length: {y.shape}, {pred.shape}")
     if min(y.min(), pred.min()) < 0 or max(y.max(), pred.max()) >= k:
         raise ValueError(f"labels must be class indices 0..{k - 1} matching class_names")
-    counts = np.zeros((k, k), dtype=int)
-    np.add.at(counts, (y, pred), 1)
-    rows = counts.sum(axis=1, keepdims=True)
-    shares = np.divide(counts, rows, out=np.full((k, k), np.nan), where=rows > 0)
     fig = NotebookFigure(figsize=(5.5 * 2, 0.5 * k + 3.5), layout="constrained")
     axes = fig.subplots(1, 2)
-    _heatmap(axes[0], counts, names, lambda v: f"{int(v):,}", "Counts")
-    _heatmap(axes[1], shares, names, lambda v: f"{v:.2f}", "Row-normalised (recall on diagonal)")
+    for ax, normalize, fmt, title in ((axes[0], None, ",d", "Counts"),
+                                      (axes[1], "true", ".2f",
+                                       "Row-normalised (recall on diagonal)")):
+        ConfusionMatrixDisplay.from_predictions(
+            y, pred, labels=list(range(k)), display_labels=names, normalize=normalize,
+            values_format=fmt, cmap="Blues", colorbar=False, ax=ax, xticks_rotation=45,
+        )
+        ax.set(xlabel="predicted", ylabel="true", title=title)
     return fig
 
 
-def reliability_diagram(y_true, y_prob, n_bins: int = 10,
-                        class_names: Sequence[str] | None = None) -> Figure:
+def plot_reliability_diagram(y_true, y_prob, *, n_bins: int = 10,
+                             class_names: Sequence[str] | None = None) -> Figure:
     """Observed frequency against predicted probability per bin, with ECE and bin counts.
 
-    Binary: ``y_prob`` is the probability of class 1. Multiclass ((n, K) probabilities):
-    the top probability (confidence) against being right.
+    Args:
+        y_true: shape (n,) class indices (binary: 0/1).
+        y_prob: shape (n,) probability of class 1, or (n, K) class probabilities (then the
+            top probability, the confidence, is plotted against being right).
+        n_bins: equal-width bins on [0, 1], closed on the right (scikit-learn's
+            ``calibration_curve`` rule, see :mod:`casekit.metrics.calibration`).
+        class_names: K names (multiclass).
+
+    Returns:
+        A Figure with two Axes: reliability (top) and images per bin (bottom).
+
+    Raises:
+        ValueError: for probabilities outside [0, 1] or mismatched shapes.
     """
     prob = np.asarray(y_prob, dtype=float)
     if prob.ndim == 2 and prob.shape[1] > 2:
         names = _class_names(class_names, prob.shape[1])
         y, prob = multiclass_inputs(y_true, prob, names)
-        result = confidence_calibration(y, prob, n_bins)
+        result = confidence_calibration(y, prob, n_bins=n_bins)
         bins, ece = result["bins"], result["ece"]
         xlabel, ylabel = "confidence (top probability)", "accuracy"
     else:
-        bins = reliability_curve(y_true, prob, n_bins)
-        ece = expected_calibration_error(y_true, prob, n_bins)
+        bins = reliability_curve(y_true, prob, n_bins=n_bins)
+        ece = expected_calibration_error(y_true, prob, n_bins=n_bins)
         xlabel, ylabel = "predicted probability", "observed frequency"
     fig = NotebookFigure(figsize=(5.5, 6.5), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
@@ -328,9 +401,22 @@ def reliability_diagram(y_true, y_prob, n_bins: int = 10,
 
 
 # --------------------------------------------------------------------------- images
-def image_grid(images, y_true, y_pred=None, class_names: Sequence[str] | None = None,
-               ncols: int = 6, max_images: int = 24) -> Figure:
-    """Images with their true (and predicted) labels; green when right, red when wrong."""
+def plot_image_grid(images, y_true, y_pred=None, *, class_names: Sequence[str] | None = None,
+                    ncols: int = 6, max_images: int = 24) -> Figure:
+    """Images with their true (and predicted) labels; green when right, red when wrong.
+
+    Args:
+        images: shape (n, H, W, 3) pixels in [0, 255] (uint8 or float).
+        y_true, y_pred: shape (n,) class indices (``y_pred`` optional).
+        class_names: names for the indices (default: the indices).
+        ncols, max_images: grid width, and how many images at most.
+
+    Returns:
+        A Figure with one Axes per grid cell.
+
+    Raises:
+        ValueError: when the lengths differ or ``images`` is not (n, H, W, C).
+    """
     batch = _as_uint8_batch(images)
     y = np.asarray(y_true)
     pred = None if y_pred is None else np.asarray(y_pred)
@@ -354,12 +440,21 @@ def image_grid(images, y_true, y_pred=None, class_names: Sequence[str] | None = 
     return fig
 
 
-def gradcam_overlay(images, heatmaps, titles: Sequence[str] | None = None,
-                    alpha: float = 0.45, cmap: str = "jet") -> Figure:
-    """Each image above its Grad-CAM heatmap overlay (heatmaps in [0, 1], resized to fit).
+def plot_gradcam(images, heatmaps, *, titles: Sequence[str] | None = None,
+                 alpha: float = 0.45, cmap: str = "jet") -> Figure:
+    """Each image above its Grad-CAM heatmap overlay (heatmaps resized to fit).
 
-    ``images`` are uint8 (n, H, W, 3) (or one image), ``heatmaps`` (n, h, w) floats in
-    [0, 1], e.g. from ``casekit.gradcam``; ``titles`` go above each column.
+    Args:
+        images: shape (n, H, W, 3) uint8 pixels (or one (H, W, 3) image).
+        heatmaps: shape (n, h, w) floats in [0, 1], e.g. from :func:`casekit.gradcam.gradcam`.
+        titles: n strings, one above each column.
+        alpha, cmap: the overlay's opacity (0-1) and matplotlib colour map.
+
+    Returns:
+        A Figure with 2 × n Axes.
+
+    Raises:
+        ValueError: when the counts differ or heatmaps are not finite values in [0, 1].
     """
     batch = _as_uint8_batch(images)
     maps = np.asarray(heatmaps, dtype=float)
@@ -387,8 +482,15 @@ def gradcam_overlay(images, heatmaps, titles: Sequence[str] | None = None,
     return fig
 
 
-def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 150) -> Path:
-    """Write ``fig`` to ``path`` as PNG, atomically (no half-written file on failure)."""
+def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:
+    """Write ``fig`` to ``path`` as PNG, atomically (no half-written file on failure).
+
+    Returns:
+        ``path``. Folders are created as needed.
+
+    Raises:
+        ValueError: when ``path`` does not end in ``.png``.
+    """
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"save_figure writes PNG files: use a .png path, not {path.name!r}")
@@ -420,21 +522,6 @@ def _metric_names(log: Mapping[str, Sequence[float]]) -> list[str]:
     return sorted(names, key=lambda name: (name != "loss", name))
 
 
-def _join_histories(history) -> tuple[dict[str, list[float]], int | None]:
-    """One dict of per-epoch lists from a History, a dict, or a list of either."""
-    parts = list(history) if isinstance(history, (list, tuple)) else [history]
-    logs = [dict(getattr(part, "history", part)) for part in parts]
-    for log in logs:
-        if not isinstance(log, Mapping) or not log:
-            raise TypeError("history must be a keras History, its .history dict, or a list")
-    joined: dict[str, list[float]] = {}
-    for log in logs:
-        for key, values in log.items():
-            joined.setdefault(key, []).extend(float(v) for v in values)
-    start = len(next(iter(logs[0].values()))) if len(logs) > 1 else None
-    return joined, start
-
-
 def _unit(groups) -> str:
     return "bootstrap over images" if groups is None else "bootstrap over patients/lesions"
 
@@ -448,19 +535,6 @@ def _class_names(class_names, k: int) -> list[str]:
 
 def _name(index, class_names) -> str:
     return str(class_names[int(index)]) if class_names is not None else str(index)
-
-
-def _heatmap(ax: Axes, values: np.ndarray, names: list[str], fmt, title: str) -> None:
-    scaled = values / np.nanmax(values) if np.nanmax(values) > 0 else values
-    ax.imshow(np.nan_to_num(scaled), cmap="Blues", vmin=0, vmax=1)
-    for (i, j), value in np.ndenumerate(values):
-        if np.isfinite(value):
-            shade = "white" if scaled[i, j] > 0.6 else "black"
-            ax.text(j, i, fmt(value), ha="center", va="center", color=shade, fontsize=9)
-    ticks = np.arange(len(names))
-    ax.set_xticks(ticks, names, rotation=45, ha="right")
-    ax.set_yticks(ticks, names)
-    ax.set(xlabel="predicted", ylabel="true", title=title)
 
 
 def _as_uint8_batch(images) -> np.ndarray:

@@ -1,20 +1,20 @@
 """casekit's reference training runs: what later notebooks use when a student's run is missing.
 
 Notebook 02 saves its binary run to ``runs_root()/"binary"`` and notebook 03 its six-class run
-to ``runs_root()/"sixclass"``. Notebook 04 (evaluation) calls :func:`find_run`, which returns
-the student's run when it is there and valid, and otherwise trains (once) this module's
+to ``runs_root()/"sixclass"``. Notebook 04 (evaluation) calls :func:`find_or_train_run`, which
+returns the student's run when it is there and valid, and otherwise trains (once) this module's
 reference run with casekit's own implementation of every step: grouped split, decode-once
 cache, class weights, a frozen pretrained backbone with a new head (weights chosen by
 :func:`casekit.weights.resolve_weights`: the Keras ImageNet weights of the backbone when they
 can be had, else EfficientNet-Lite0's bundled ImageNet weights), top-block fine-tuning with
-BatchNormalization frozen, predictions saved as a run folder (see :mod:`casekit.report`).
+BatchNormalization frozen, predictions saved as a run folder (see :mod:`casekit.runs`).
 
 While nbgrader grades (``NBGRADER_EXECUTION`` set) the reference run shrinks to a tiny
 from-scratch CNN on a few synthetic images, so a notebook still executes in seconds.
 
 Example:
-    >>> from casekit.reference import find_run   # doctest: +SKIP
-    >>> run_dir = find_run("binary")   # doctest: +SKIP
+    >>> from casekit.reference import find_or_train_run   # doctest: +SKIP
+    >>> run_dir = find_or_train_run("binary")   # may train for minutes   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def train_reference(
     """
     from casekit import finetune, imbalance, models, training
     from casekit.pipeline import prepare
-    from casekit.report import save_run
+    from casekit.runs import merge_histories, save_run
 
     target, class_names, num_classes = _task_setup(task)
     grading = is_grading()
@@ -139,7 +139,7 @@ def train_reference(
         finetune.recompile(model, learning_rates[1])
         more = training.fit(model, (images[train], labels[train]), epochs=epochs_finetune,
                             **fit).history
-        history = {key: history[key] + more.get(key, []) for key in history}
+        history = merge_histories(history, more)
 
     proba = training.predict_proba(model, images, batch_size=batch_size)
     alarm = degenerate_model_warning(proba[val], class_names=class_names)
@@ -167,12 +167,13 @@ def train_reference(
     return run_dir
 
 
-def find_run(task: str, **train_kwargs: Any) -> Path:
-    """The student's run folder for ``task`` if it loads, else the reference run (trained once).
+def find_or_train_run(task: str, **train_kwargs: Any) -> Path:
+    """The student's run folder for ``task`` if it loads, else the reference run, which is
+    trained (minutes on a CPU) the first time it is needed.
 
     ``train_kwargs`` go to :func:`train_reference` when the reference must be trained.
     """
-    from casekit.report import load_run
+    from casekit.runs import load_run
 
     _task_setup(task)
     for folder in (runs_root() / RUN_FOLDERS[task], reference_folder(task)):

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from casekit import reference
-from casekit.report import load_run
+from casekit.runs import load_run
 
 
 @pytest.fixture()
@@ -30,7 +30,7 @@ def test_grading_reference_run_is_a_valid_binary_run(runs):
     assert (run_dir / reference.MODEL_FILE).stat().st_size > 0
 
 
-def test_find_run_prefers_the_students_run_and_skips_a_broken_one(runs, capsys):
+def test_find_or_train_run_prefers_the_students_run_and_skips_a_broken_one(runs, capsys):
     reference_dir = reference.train_reference("multiclass")
     scores = [c for c in load_run(reference_dir).predictions if c.startswith("score_")]
     assert len(scores) == 6
@@ -38,14 +38,14 @@ def test_find_run_prefers_the_students_run_and_skips_a_broken_one(runs, capsys):
     student = runs / "sixclass"
     student.mkdir(parents=True)
     (student / "run.json").write_text(json.dumps({"task": "multiclass"}))  # broken
-    assert reference.find_run("multiclass") == reference_dir
+    assert reference.find_or_train_run("multiclass") == reference_dir
     assert "Ignoring the run" in capsys.readouterr().out
 
     for name in ("run.json", "predictions.csv"):
         (student / name).write_bytes((reference_dir / name).read_bytes())
-    assert reference.find_run("multiclass") == student
+    assert reference.find_or_train_run("multiclass") == student
 
 
 def test_unknown_task_is_refused(runs):
     with pytest.raises(ValueError, match="binary"):
-        reference.find_run("regression")
+        reference.find_or_train_run("regression")

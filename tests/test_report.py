@@ -1,191 +1,285 @@
-"""casekit.report: run folders and the generated results document."""
+"""casekit.report: the results document for binary-only, six-class-only and both runs.
+
+The HTML is checked twice: with the standard library's HTML parser (every section, every
+figure a decodable PNG, no empty table header) and in headless Chromium (the browser's own
+DOM has every section; a screenshot shows the synthetic banner and the degenerate alarm).
+"""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
 import pytest
+from _runs_fixtures import HISTORY, PAD_CLASSES, make_info, make_predictions
+from PIL import Image
 from sklearn import metrics as skm
 
-from casekit import report
-from casekit.report import load_run, save_run, write_results_document
+from casekit import plots
+from casekit.datasets.registry import get_spec
+from casekit.report import write_results_document
+from casekit.runs import load_run, save_run, save_run_figure
 
-SECTIONS = [
-    "## Data and split protocol", "## Metrics", "## ROC and precision–recall curves",
-    "## Confusion matrices", "## Calibration", "## Subgroup results", "## Limitations",
-    "## Not a diagnostic tool",
-]
-PAD_CLASSES = ["ACK", "BCC", "MEL", "NEV", "SCC", "SEK"]
-
-
-def _predictions(task: str, n_patients: int = 150, seed: int = 0) -> pd.DataFrame:
-    """Predictions of a made-up model: 1–3 images per patient, each patient in one split."""
-    rng = np.random.default_rng(seed)
-    k = 2 if task == "binary" else len(PAD_CLASSES)
-    rows = []
-    for patient in range(n_patients):
-        split = ["train", "val", "test"][patient % 3]
-        sex = ["male", "female", None][(patient // 3) % 3]
-        for image in range(1 + patient % 3):
-            rows.append({
-                "image_id": f"PAT_{patient}_{image}", "group_id": f"PAT_{patient}",
-                "split": split, "y_true": int(rng.integers(0, k)), "sex": sex,
-                "age": float(rng.normal(60, 15)), "site": ["face", "back"][image % 2],
-                "skin_type": [1, 2, 3, 5, None][patient % 5],
-            })
-    frame = pd.DataFrame(rows)
-    frame["skin_type"] = frame["skin_type"].astype("Int64")
-    y = frame["y_true"].to_numpy()
-    if task == "binary":
-        frame.insert(4, "score", np.clip(0.4 * y + 0.6 * rng.random(len(y)), 0, 1))
-    else:
-        proba = rng.dirichlet(np.ones(k), len(y))
-        proba[np.arange(len(y)), y] += 0.5
-        proba /= proba.sum(axis=1, keepdims=True)
-        for j, name in enumerate(PAD_CLASSES):
-            frame.insert(4 + j, f"score_{name}", proba[:, j])
-    return frame
+CARD = ["## Model card", "### Model details", "### Intended use", "### Out-of-scope uses",
+        "### Training and evaluation data", "### Metrics", "### Ethical considerations",
+        "### Caveats and recommendations", "## Training recipe"]
+TASK = ["### Metrics ({short})", "### ROC and precision–recall curves ({short})",
+        "### Confusion matrix ({short})", "### Calibration ({short})",
+        "### Subgroup results ({short})"]
+END = ["## Grad-CAM", "## Your discussion", "## Not a diagnostic tool"]
+BINARY = "## Binary task: cancer vs not cancer"
+SIXCLASS = "## Six-class task: ACK, BCC, MEL, NEV, SCC, SEK"
+FAST = {"n_boot": 30, "n_boot_subgroups": 5, "progress": False}
+RECIPE = {"weights": "imagenet", "weights_reason": "cached ImageNet weights",
+          "learning_rates": {"head": 1e-3, "fine_tune": 1e-4}, "batch_size": 32,
+          "optimizer": "Adam", "loss": "binary_crossentropy",
+          "class_weight": {"not cancer": 0.9, "cancer": 1.1},
+          "augmentation": ["RandomFlip horizontal_and_vertical", "RandomRotation 0.1"],
+          "precision": "mixed_float16", "fine_tune": {"from_block": "block6",
+                                                      "batch_norm": "frozen"}}
 
 
-def _info(task: str, synthetic: bool = True) -> dict:
-    names = ["not cancer", "cancer"] if task == "binary" else PAD_CLASSES
-    return {"dataset": "pad_ufes_20", "synthetic": synthetic, "task": task,
-            "class_names": names, "split": {"protocol": "StratifiedGroupKFold", "fold": 0},
-            "seeds": {"split": 42}, "model": "EfficientNetB0", "image_size": 224,
-            "epochs": {"head": 2, "fine_tune": 1}, "fine_tune_epoch": 2}
+def _sections(binary: bool, sixclass: bool) -> list[str]:
+    expected = list(CARD)
+    for present, title, short in ((binary, BINARY, "binary"), (sixclass, SIXCLASS, "6-class")):
+        if present:
+            expected += [title, *(s.format(short=short) for s in TASK)]
+    return expected + END
 
 
-HISTORY = {"loss": [0.9, 0.7, 0.6], "val_loss": [1.0, 0.8, 0.75], "accuracy": [0.5, 0.6, 0.7],
-           "val_accuracy": [0.5, 0.55, 0.6]}
+def _in_order(markdown: str, sections: list[str]) -> None:
+    lines = markdown.splitlines()
+    positions = []
+    for section in sections:
+        assert section in lines, f"section {section!r} missing"
+        positions.append(lines.index(section))
+    assert positions == sorted(positions)
 
 
 @pytest.fixture(scope="module")
-def binary_document(tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("binary_run")
-    save_run(run_dir, _predictions("binary"), _info("binary"), history=HISTORY)
-    return run_dir, write_results_document(run_dir, n_boot=60, n_boot_subgroups=20)
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    save_run(root / "binary", make_predictions("binary", n_patients=90),
+             make_info("binary", **RECIPE), history=HISTORY)
+    heat = np.random.default_rng(0).random((2, 4, 4))
+    save_run_figure(root / "binary", "gradcam",
+                    plots.plot_gradcam(np.full((2, 16, 16, 3), 90, np.uint8), heat,
+                                       titles=["a", "b"]))
+    save_run(root / "sixclass", make_predictions("multiclass", n_patients=90, seed=1),
+             make_info("multiclass"))
+    real = make_predictions("multiclass", n_patients=90, seed=2)
+    save_run(root / "real", real[real["split"] != "test"], make_info("multiclass", False))
+    degenerate = make_predictions("binary", n_patients=45).assign(score=0.5012)
+    save_run(root / "degenerate", degenerate, make_info("binary", weights="None"))
+    return root
 
 
-def test_save_and_load_round_trip(tmp_path):
-    frame = _predictions("multiclass")
-    paths = save_run(tmp_path / "run", frame, _info("multiclass"), history=HISTORY)
-    assert sorted(paths) == ["history", "predictions", "run"]
-    run = load_run(tmp_path / "run")
-    assert run.info["model"] == "EfficientNetB0" and "timestamp" in run.info
-    assert run.history == HISTORY
-    assert run.score_columns() == [f"score_{name}" for name in PAD_CLASSES]
-    assert list(run.predictions.columns[:4]) == ["image_id", "group_id", "split", "y_true"]
-    assert run.predictions["skin_type"].dtype == "Int64"
-    assert run.predictions["image_id"].tolist() == frame["image_id"].tolist()
-    np.testing.assert_allclose(run.predictions["score_MEL"], frame["score_MEL"])
-    assert run.predictions["skin_type"].isna().sum() == frame["skin_type"].isna().sum()
-    assert not list((tmp_path / "run").glob("*.part"))
+@pytest.fixture(scope="module")
+def degenerate(folders):
+    return write_results_document(folders / "degenerate", **FAST)
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (lambda f, i: (f.drop(columns="group_id"), i), "group_id"),
-        (lambda f, i: (f.assign(split="holdout"), i), "unknown split"),
-        (lambda f, i: (f.assign(score=f["score"] * 3), i), r"\[0, 1\]"),
-        (lambda f, i: (f.assign(y_true=2), i), "class indices"),
-        (lambda f, i: (pd.concat([f, f.iloc[:1]]), i), "image_id repeats"),
-        (lambda f, i: (f, {**i, "class_names": ["a", "b", "c"]}), "exactly two"),
-        (lambda f, i: (f, {k: v for k, v in i.items() if k != "synthetic"}), "synthetic"),
-        (lambda f, i: (f, {**i, "task": "regression"}), "task must be"),
-    ],
-)
-def test_save_run_rejects_bad_runs(tmp_path, change, message):
-    frame, info = change(_predictions("binary", n_patients=9), _info("binary"))
-    with pytest.raises(ValueError, match=message):
-        save_run(tmp_path / "run", frame, info)
-    assert not (tmp_path / "run" / report.RUN_FILE).exists()
+@pytest.fixture(scope="module")
+def both(folders):
+    return write_results_document([folders / "sixclass", folders / "binary"],
+                                  out_dir=folders / "both", **FAST)
 
 
-def test_multiclass_scores_must_sum_to_one(tmp_path):
-    frame = _predictions("multiclass", n_patients=9)
-    frame["score_ACK"] += 0.5
-    with pytest.raises(ValueError, match="sum to 1"):
-        save_run(tmp_path, frame, _info("multiclass"))
-
-
-def test_load_run_names_the_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="run.json"):
-        load_run(tmp_path)
-
-
-def test_binary_document_sections_and_synthetic_line(binary_document):
-    run_dir, paths = binary_document
+def test_binary_only_document(folders):
+    paths = write_results_document(folders / "binary", **FAST)
     markdown = paths["markdown"].read_text(encoding="utf-8")
     assert markdown.splitlines()[0].startswith("SYNTHETIC DATA")
-    positions = [markdown.index(section) for section in SECTIONS]
-    assert positions == sorted(positions)
-    assert "## Training curves" in markdown
-    assert "Skin types V–VI are nearly absent" in markdown
+    _in_order(markdown, _sections(binary=True, sixclass=False))
+    assert SIXCLASS not in markdown and "### Training curves (binary)" in markdown
     assert "no patient appears in more than one split" in markdown
     assert "Threshold chosen on the validation split" in markdown
+    assert "| weights the backbone started from | imagenet |" in markdown
+    assert "| learning rates | head: 0.001, fine_tune: 0.0001 |" in markdown
+    assert "| augmentation | RandomFlip horizontal_and_vertical, RandomRotation 0.1 |" \
+        in markdown
     for name in ("roc", "pr", "confusion", "calibration", "training"):
-        assert f"](figures/{name}.png)" in markdown
-        assert paths["figures"][name].read_bytes()[:4] == b"\x89PNG"
-    assert paths["markdown"].parent == run_dir / "report"
+        assert f"](figures/binary_{name}.png)" in markdown
+        assert paths["figures"][f"binary_{name}"].read_bytes()[:4] == b"\x89PNG"
+    assert "](figures/gradcam.png)" in markdown  # saved in the run folder, copied along
+    assert paths["markdown"].parent == folders / "binary" / "report"
+    assert "Warning" not in markdown.split("## Model card")[0]  # a working model: no alarm
 
 
-def test_binary_document_html(binary_document):
-    _, paths = binary_document
-    page = paths["html"].read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>")
-    assert '<p class="synthetic">SYNTHETIC DATA' in page
-    for section in SECTIONS:
-        assert f"<h2>{section.removeprefix('## ')}</h2>" in page
-    assert page.count('src="data:image/png;base64,') == 5  # figures embedded
-    assert "<table>" in page
-
-
-def test_binary_metrics_come_from_the_test_split(binary_document):
-    run_dir, paths = binary_document
-    saved = json.loads(paths["metrics"].read_text(encoding="utf-8"))
-    assert saved["split"] == "test"
-    test = load_run(run_dir).predictions.query("split == 'test'")
-    auroc = saved["report"]["metrics"]["auroc"]
-    assert auroc["value"] == pytest.approx(skm.roc_auc_score(test["y_true"], test["score"]))
-    assert auroc["ci_low"] < auroc["value"] < auroc["ci_high"]
-    assert saved["report"]["bootstrap"]["unit"] == "group"
-    assert saved["report"]["n_groups"] == test["group_id"].nunique()
-    table = pd.DataFrame(**saved["report"]["subgroups"])
-    assert {"sex", "age", "site", "skin_type"} <= set(table["attribute"])
+def test_sixclass_only_document_on_real_data_uses_the_registry(folders):
+    paths = write_results_document(folders / "real", title="Fold 0", **FAST)
     markdown = paths["markdown"].read_text(encoding="utf-8")
-    assert f"{auroc['value']:.3f} ({auroc['ci_low']:.3f}–{auroc['ci_high']:.3f})" in markdown
-
-
-def test_multiclass_document_real_data_falls_back_to_val(tmp_path):
-    frame = _predictions("multiclass", n_patients=120)
-    frame = frame[frame["split"] != "test"]
-    save_run(tmp_path, frame, _info("multiclass", synthetic=False))
-    paths = write_results_document(tmp_path, tmp_path / "out", title="Fold 0",
-                                   n_boot=30, n_boot_subgroups=10)
-    markdown = paths["markdown"].read_text(encoding="utf-8")
-    assert markdown.startswith("# Fold 0")
-    assert "SYNTHETIC DATA" not in markdown
-    assert "SYNTHETIC DATA" not in paths["html"].read_text(encoding="utf-8")
+    assert markdown.startswith("# Fold 0") and "SYNTHETIC DATA" not in markdown
+    _in_order(markdown, _sections(binary=False, sixclass=True))
     assert "Evaluated on the **val** split" in markdown
     assert "these are validation results" in markdown
-    for section in SECTIONS:
-        assert section in markdown
     assert "| class | n | recall |" in markdown
-    assert "## Training curves" not in markdown  # no history saved
-    saved = json.loads(paths["metrics"].read_text(encoding="utf-8"))
-    val = frame[frame["split"] == "val"]
+    assert "### Training curves" not in markdown  # no history saved
+    spec = get_spec("pad_ufes_20")
+    for fact in (*spec.caveats, spec.published_results["multiclass"], spec.citation):
+        assert fact in markdown
+    assert "(PAD-UFES-20 as a whole: 11 of 1,494)" in markdown
+    assert "| weights the backbone started from | not recorded |" in markdown  # older run
+    saved = json.loads(paths["metrics"].read_text(encoding="utf-8"))["multiclass"]
+    val = load_run(folders / "real").predictions.query("split == 'val'")
     expected = skm.balanced_accuracy_score(
-        val["y_true"], val[[f"score_{c}" for c in PAD_CLASSES]].to_numpy().argmax(axis=1)
-    )
+        val["y_true"], val[[f"score_{c}" for c in PAD_CLASSES]].to_numpy().argmax(axis=1))
     assert saved["report"]["metrics"]["balanced_accuracy"]["value"] == pytest.approx(expected)
 
 
+def test_both_runs_give_both_sections(both):
+    markdown = both["markdown"].read_text(encoding="utf-8")
+    _in_order(markdown, _sections(binary=True, sixclass=True))
+    assert "| property | binary | 6-class |" in markdown
+    assert "| test (6-class run) |" in markdown and "| test (binary run) |" in markdown
+    saved = json.loads(both["metrics"].read_text(encoding="utf-8"))
+    assert sorted(saved) == ["binary", "multiclass"]
+    test = load_run(both["markdown"].parents[1] / "binary").predictions.query("split == 'test'")
+    auroc = saved["binary"]["report"]["metrics"]["auroc"]
+    assert auroc["value"] == pytest.approx(skm.roc_auc_score(test["y_true"], test["score"]))
+    assert auroc["ci_low"] < auroc["value"] < auroc["ci_high"]
+    assert f"{auroc['value']:.3f} ({auroc['ci_low']:.3f}–{auroc['ci_high']:.3f})" in markdown
+    table = pd.DataFrame(**saved["binary"]["report"]["subgroups"])
+    assert {"sex", "age", "site", "skin_type"} <= set(table["attribute"])
+    sites = table[table["attribute"] == "site"]
+    assert sites["value"].tolist() == ["face", "other (back, ear, lip)"]  # rare sites pooled
+    assert (sites["n"] >= 30).all() and (sites["note"] == "").all()  # no row of 'too few'
+
+
+
+def test_no_real_dataset_fact_in_a_synthetic_report(both):
+    text = both["markdown"].read_text(encoding="utf-8") + both["html"].read_text(
+        encoding="utf-8")
+    for spec in (get_spec("pad_ufes_20"), get_spec("ham10000")):
+        facts = [*spec.caveats, *spec.published_results.values(), spec.citation, spec.licence,
+                 spec.title, f"{spec.n_images:,}", spec.official_doi]
+        for fact in facts:
+            assert fact not in text, fact
+    for number in ("1,494", "804 of", "0.77–0.80", "biops", "Austria", "Fitzpatrick type V"):
+        assert number not in text, number
+
+
+def test_degenerate_model_is_flagged_and_undefined_values_explained(degenerate):
+    markdown = degenerate["markdown"].read_text(encoding="utf-8")
+    head = markdown.split("## Model card")[0]
+    assert '<div class="alarm" markdown="1">' in head and "looks degenerate" in head
+    assert "The model has not learnt" in head
+    assert "| NPV | undefined |" in markdown
+    assert "- **NPV**: the model called no image negative, so NPV = TN / (TN + FN) divides " \
+        "by zero." in markdown
+    assert "nan" not in markdown.lower().replace("nann", "")
+    assert "none: random initialisation" in markdown
+    assert "started from random weights" in markdown
+
+
+class _Page(HTMLParser):
+    """Headings, image sources and table header rows of an HTML page."""
+
+    def __init__(self):
+        super().__init__()
+        self.headings, self.images, self.header_rows, self.classes = [], [], [], []
+        self._heading = self._row = None
+        self._in_head = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("class"):
+            self.classes.append(attrs["class"])
+        if tag in ("h1", "h2", "h3"):
+            self._heading = ""
+        elif tag == "img":
+            self.images.append(attrs["src"])
+        elif tag == "thead":
+            self._in_head = True
+        elif tag == "tr" and self._in_head:
+            self._row = []
+        elif tag == "th" and self._row is not None:
+            self._row.append("")
+
+    def handle_endtag(self, tag):
+        if tag in ("h1", "h2", "h3") and self._heading is not None:
+            self.headings.append(self._heading.strip())
+            self._heading = None
+        elif tag == "thead":
+            self._in_head = False
+        elif tag == "tr" and self._row is not None:
+            self.header_rows.append(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        if self._heading is not None:
+            self._heading += data
+        if self._row:
+            self._row[-1] += data
+
+
+def _headings(sections: list[str]) -> list[str]:
+    return [s.lstrip("# ") for s in sections]
+
+
+def test_html_parses_with_every_section_figure_and_header(both):
+    page = both["html"].read_text(encoding="utf-8")
+    parsed = _Page()
+    parsed.feed(page)
+    assert page.startswith("<!DOCTYPE html>") and "synthetic" in parsed.classes
+    wanted = _headings(_sections(binary=True, sixclass=True))
+    assert [h for h in parsed.headings if h in wanted] == wanted
+    assert len(parsed.images) == 2 * 4 + 1 + 1  # 4 per task, training (binary), Grad-CAM
+    for source in parsed.images:
+        assert source.startswith("data:image/png;base64,")  # one self-contained file
+        image = Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1])))
+        assert image.format == "PNG" and min(image.size) > 50
+    assert parsed.header_rows and all(all(cell.strip() for cell in row[:1])
+                                      for row in parsed.header_rows)  # no empty header row
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
+            return found
+    pytest.fail("headless Chromium is needed for the browser check (Debian: apt-get install "
+                "chromium)")
+
+
+def test_html_renders_in_headless_chromium(both, degenerate, tmp_path):
+    browser = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    dom = subprocess.run([*browser, "--dump-dom", both["html"].as_uri()], capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    rendered = [re.sub(r"<[^>]+>", "", h).strip()
+                for h in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", dom)]
+    wanted = _headings(_sections(binary=True, sixclass=True))
+    assert [h for h in rendered if h in wanted] == wanted
+    assert dom.count("<img") == 10
+    shot = tmp_path / "page.png"
+    subprocess.run([*browser, "--window-size=1200,900", f"--screenshot={shot}",
+                    degenerate["html"].as_uri()], capture_output=True, timeout=120, check=True)
+    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    red = (np.abs(pixels - [0xD7, 0x30, 0x27]).sum(axis=2) < 30)  # banner and alarm colour
+    full = np.flatnonzero(red.mean(axis=1) > 0.2)  # red across the page: banner, box edges
+    banner = full[: np.argmax(np.diff(full) > 1)]  # the first unbroken band: the banner
+    assert full.min() < 150 and len(banner) > 20
+    sides = np.flatnonzero((red.sum(axis=1) > 0) & (red.sum(axis=1) <= 12))  # box's two sides
+    assert len(sides) > 50 and sides.min() > banner.max()
+
+
+def test_runs_must_describe_one_dataset_and_options_are_keyword_only(folders):
+    with pytest.raises(ValueError, match="one document describes one dataset"):
+        write_results_document([folders / "binary", folders / "real"], **FAST)
+    with pytest.raises(ValueError, match="one run per task"):
+        write_results_document([folders / "binary", folders / "degenerate"], **FAST)
+    with pytest.raises(TypeError):
+        write_results_document(folders / "binary", folders / "out")
+
+
 def test_document_warns_about_leaked_groups(tmp_path):
-    frame = _predictions("binary", n_patients=60)
+    frame = make_predictions("binary", n_patients=45)
     frame.loc[frame.index[:2], "group_id"] = "PAT_1"  # train image and patient 1 (val) share
-    save_run(tmp_path, frame, _info("binary"))
-    paths = write_results_document(tmp_path, n_boot=20, n_boot_subgroups=5)
+    save_run(tmp_path, frame, make_info("binary"))
+    paths = write_results_document(tmp_path, **FAST)
     assert "appear in more than one split" in paths["markdown"].read_text(encoding="utf-8")

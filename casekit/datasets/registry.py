@@ -61,6 +61,12 @@ class DatasetSpec:
     licence: str
     licence_url: str
     citation: str
+    #: Images per Fitzpatrick skin type (1-6) where the dataset records one; empty if never.
+    skin_type_counts: Mapping[int, int] = field(default_factory=dict)
+    #: Facts of the real data a results document on it must state (sources in CASE_STUDY).
+    caveats: tuple[str, ...] = ()
+    #: Published results to compare with, per task (``"binary"``, ``"multiclass"``).
+    published_results: Mapping[str, str] = field(default_factory=dict)
     label_to_index: Mapping[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -112,6 +118,17 @@ HAM10000 = DatasetSpec(
         "multi-source dermatoscopic images of common pigmented skin lesions. "
         "Sci Data 5, 180161 (2018). doi:10.1038/sdata.2018.161"
     ),
+    caveats=(
+        "About half the labels are histopathology (5,340 images); the rest come from "
+        "follow-up (3,704, almost all nevi), expert consensus (902) or confocal microscopy "
+        "(69). `dx_type` leaks the label: never use it as a feature.",
+        "No skin type is recorded; the images come from clinics in Austria and Australia and "
+        "show mostly light skin. Nothing here tells how a model works on darker skin.",
+    ),
+    published_results=MappingProxyType({
+        "multiclass": "The best published balanced multiclass accuracy on HAM10000 / ISIC "
+                      "2018 is 0.885, from ensembles trained with extra data.",
+    }),
 )
 
 PAD_UFES_20 = DatasetSpec(
@@ -180,6 +197,21 @@ PAD_UFES_20 = DatasetSpec(
         "composed of patient data and clinical images collected from smartphones. "
         "Data in Brief 32, 106221 (2020). doi:10.1016/j.dib.2020.106221"
     ),
+    skin_type_counts=MappingProxyType({1: 153, 2: 876, 3: 392, 4: 62, 5: 10, 6: 1}),
+    caveats=(
+        "Every cancer (BCC, SCC, MEL) is biopsy-proven, while the non-cancer labels (ACK, NEV, "
+        "SEK) are partly clinical consensus: the two sides are labelled differently, and "
+        "`biopsed` leaks the label (never use it as a feature).",
+        "804 of the 2,298 images have no patient questionnaire (smoking, skin type, "
+        "diameters … all empty).",
+    ),
+    published_results=MappingProxyType({
+        "multiclass": "Published PAD-UFES-20 six-class results reach balanced accuracy "
+                      "0.77–0.80 with images plus clinical metadata and image-level 5-fold "
+                      "splits; clinical data adds 7–10 points. A run on images only with a "
+                      "patient-grouped split, the stricter protocol, should expect lower "
+                      "numbers.",
+    }),
 )
 
 REGISTRY: Mapping[str, DatasetSpec] = MappingProxyType(
