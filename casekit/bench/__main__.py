@@ -37,6 +37,7 @@ import numpy as np
 from casekit import backend
 from casekit.models import BACKBONES, build_model
 from casekit.training import enable_mixed_precision_if_useful, make_batches, set_seeds
+from casekit.weights import resolve_weights
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -48,7 +49,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=50, help="timed training steps per run")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per pipeline")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per pipeline")
-    parser.add_argument("--weights", default="none", help="'none', 'imagenet' or a file path")
+    parser.add_argument("--weights", default="auto",
+                        help="'auto' (casekit.weights policy), 'imagenet', 'none' or a file path")
     parser.add_argument("--precision", default="auto",
                         choices=["auto", "float32", "mixed_float16"],
                         help="auto: mixed_float16 on a GPU with compute capability >= 7.0")
@@ -96,8 +98,9 @@ def run(args: argparse.Namespace, images: np.ndarray) -> dict[str, Any]:
         policy = args.precision
     set_seeds(0)
     size = images.shape[1]
-    weights = None if args.weights.lower() == "none" else args.weights
-    model = build_model(args.backbone, num_classes=2, input_size=size, weights=weights)
+    choice = resolve_weights(None if args.weights.lower() == "none" else args.weights,
+                             backbone=args.backbone)
+    model = build_model(choice.backbone, num_classes=2, input_size=size, weights=choice.weights)
     model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="binary_crossentropy")
 
     batch = args.batch_size
@@ -120,7 +123,8 @@ def run(args: argparse.Namespace, images: np.ndarray) -> dict[str, Any]:
     rate = {name: batch / float(np.median(np.concatenate(runs))) for name, runs in times.items()}
     return {
         "backend": backend.backend_name(),
-        "backbone": args.backbone,
+        "backbone": choice.backbone,
+        "weights": choice.reason,
         "size": size,
         "batch_size": batch,
         "steps": args.steps,
