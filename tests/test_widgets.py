@@ -126,24 +126,26 @@ print(json.dumps({"version": ipywidgets.__version__, "tree": [tree(explorer), tr
 """
 
 
-@pytest.fixture(scope="module")
-def ipywidgets_7_7(tmp_path_factory):
-    """ipywidgets 7.7.1 (what Colab preloads) in a throwaway folder, from the package index."""
-    target = tmp_path_factory.mktemp("ipywidgets77")
+def install(target: Path, *requirements: str) -> Path:
+    """Install ``requirements`` (no dependencies) into the throwaway folder ``target``."""
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--disable-pip-version-check", "--target", str(target),
-                    "ipywidgets==7.7.1", "ipython_genutils==0.2.0"], check=True)
+                    "--disable-pip-version-check", "--target", str(target), *requirements],
+                   check=True)
     return target
 
 
-def test_widgets_build_and_update_under_ipywidgets_7_7_and_8(ipywidgets_7_7):
+def test_widgets_build_and_update_under_ipywidgets_7_7_and_8(tmp_path):
+    """The same controls and the same updates under Colab's 7.7.1 and under 8."""
+    versions = {"7": install(tmp_path / "ipywidgets7", "ipywidgets==7.7.1",
+                             "ipython_genutils==0.2.0"),
+                "8": install(tmp_path / "ipywidgets8", "ipywidgets==8.1.5")}
     results = {}
-    for label, extra in (("7", str(ipywidgets_7_7)), ("8", "")):
-        path = os.pathsep.join(p for p in (extra, str(REPO)) if p)
+    for label, folder in versions.items():
+        path = os.pathsep.join((str(folder), str(REPO)))
         done = subprocess.run([sys.executable, "-c", BUILD_BOTH], capture_output=True,
                               text=True, env={**os.environ, "PYTHONPATH": path}, check=True)
         results[label] = json.loads(done.stdout.strip().splitlines()[-1])
-    assert results["7"]["version"] == "7.7.1" and results["8"]["version"].startswith("8.")
+    assert results["7"]["version"] == "7.7.1" and results["8"]["version"] == "8.1.5"
     assert results["7"]["tree"] == results["8"]["tree"]  # same controls on both
     for result in results.values():
         assert "TP 0" in result["explorer"] and "FP 0" in result["explorer"]
