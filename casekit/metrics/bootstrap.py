@@ -80,6 +80,10 @@ def bootstrap_stats(
     return {name: np.concatenate(parts) for name, parts in results.items()}
 
 
+#: Decimal places kept in reported estimates and interval bounds (float noise removed).
+DECIMALS = 12
+
+
 def percentile_ci(
     samples: np.ndarray, ci: float = 0.95, min_valid: float = 0.5
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -103,7 +107,8 @@ def percentile_ci(
     high = np.full(samples.shape[1:], np.nan)
     if np.any(enough):
         columns = samples[:, enough] if samples.ndim > 1 else samples
-        bounds = np.nanpercentile(columns, [tail, 100 - tail], axis=0)
+        # Interpolating between equal resamples leaves float noise (0.9999999999999999).
+        bounds = np.round(np.nanpercentile(columns, [tail, 100 - tail], axis=0), DECIMALS)
         if samples.ndim > 1:
             low[enough], high[enough] = bounds
         else:
@@ -112,10 +117,14 @@ def percentile_ci(
 
 
 def estimate(value: float, samples: np.ndarray, ci: float = 0.95) -> dict[str, float]:
-    """One metric as ``{"value", "ci_low", "ci_high", "n_valid"}`` (plain Python numbers)."""
+    """One metric as ``{"value", "ci_low", "ci_high", "n_valid"}`` (plain Python numbers).
+
+    Value and bounds are rounded to ``DECIMALS`` places: far below any difference that
+    matters, enough to print 1.0 rather than 0.9999999999999999.
+    """
     low, high, n_valid = percentile_ci(samples, ci)
     return {
-        "value": float(value),
+        "value": round(float(value), DECIMALS),
         "ci_low": float(low),
         "ci_high": float(high),
         "n_valid": int(n_valid),

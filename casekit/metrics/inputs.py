@@ -61,8 +61,14 @@ def multiclass_inputs(y_true, proba, class_names: Sequence[str]) -> tuple[np.nda
     if y.ndim != 1:
         raise ValueError(f"y_true must be a 1-D vector of class indices, got shape {y.shape}")
     if p.ndim != 2 or p.shape[1] != k:
+        hint = ""
+        if p.ndim == 2 and p.shape == (k, len(y)):
+            hint = " (classes in rows: pass proba.T)"
+        elif p.ndim == 1:
+            hint = (" (one score per image: give one column per class, or use binary_report "
+                    "with the probability of class 1)")
         raise ValueError(
-            f"proba must have shape (n_images, {k}) to match class_names, got {p.shape}"
+            f"proba must have shape (n_images, {k}) to match class_names, got {p.shape}{hint}"
         )
     _same_length(y, p, "proba")
     if len(y) == 0:
@@ -76,11 +82,65 @@ def multiclass_inputs(y_true, proba, class_names: Sequence[str]) -> tuple[np.nda
         raise ValueError(f"y_true has class indices outside 0..{k - 1}")
     if not np.isfinite(p).all():
         raise ValueError("proba has NaN or infinite values; check the model outputs")
-    if (p < 0).any() or not np.allclose(p.sum(axis=1), 1.0, atol=1e-3):
+    return y.astype(int), probability_rows(p)
+
+
+def probability_rows(p: np.ndarray) -> np.ndarray:
+    """Rows of class probabilities renormalised to sum to exactly 1, or a ``ValueError``.
+
+    A softmax computed in float16 or bfloat16 (mixed precision) is rounded: its rows sum
+    to 1 only within that precision (bfloat16 rows 0.997-1.003 are normal). The tolerance
+    follows the narrowest precision that holds every value exactly (bfloat16, float16,
+    float32, float64; the values tell, whatever the array's dtype now is): each of the K
+    values and their sum may be off by one unit roundoff ``u`` (2**-8, 2**-11, 2**-24,
+    2**-53), so a row may miss 1 by ``(K + 1) * u``, never by less than 0.001. The error
+    says what is wrong instead: values outside [0, 1] (logits), rows of independent
+    sigmoid outputs, or rows of zeros.
+
+    Example:
+        >>> rows = probability_rows(np.array([[0.5, 0.498], [0.25, 0.75]]))  # bfloat16 rounding
+        >>> rows.sum(axis=1).tolist()
+        [1.0, 1.0]
+    """
+    k = p.shape[1]
+    u = _unit_roundoff(p)
+    tolerance = max(1e-3, (k + 1) * u)
+    low, high = float(p.min()), float(p.max())
+    if low < -u or high > 1 + tolerance:
         raise ValueError(
-            "proba rows must be probabilities that sum to 1; apply softmax to logits first"
+            f"proba holds values from {low:.3g} to {high:.3g}, outside [0, 1]: these look "
+            "like logits (raw scores of the last Dense layer), not probabilities. Apply a "
+            "softmax over the classes first, e.g. keras.ops.softmax(logits, axis=-1), or "
+            "give the model a softmax output."
         )
-    return y.astype(int), p
+    p = np.clip(p, 0.0, None)  # rounding may leave -0.0 or -u
+    sums = p.sum(axis=1)
+    off = np.abs(sums - 1.0) > tolerance
+    if off.any():
+        first = int(np.argmax(off))
+        hint = ("some rows are all zeros" if (sums[off] == 0).any() else
+                "they look like independent per-class sigmoid outputs"
+                if (sums[off] > 1).any() else
+                "they may be per-class sigmoid outputs, or some classes' columns are missing")
+        raise ValueError(
+            f"proba rows must each sum to 1 over the {k} classes (within {tolerance:.2g} "
+            f"at this precision), but {int(off.sum())} of {len(p)} do not (row {first} "
+            f"sums to {sums[first]:.4g}; {hint}). Pass one softmax row per image."
+        )
+    return p / sums[:, None]
+
+
+def _unit_roundoff(values: np.ndarray) -> float:
+    """Unit roundoff of the narrowest float format that holds every value exactly."""
+    with np.errstate(over="ignore"):
+        single = values.astype(np.float32)
+    if not np.array_equal(single, values):
+        return 2.0**-53
+    if not (single.view(np.uint32) & 0xFFFF).any():  # bfloat16 is float32's upper half
+        return 2.0**-8
+    if np.array_equal(single.astype(np.float16).astype(np.float32), single):
+        return 2.0**-11
+    return 2.0**-24
 
 
 def group_codes(groups, n: int) -> np.ndarray | None:

@@ -14,13 +14,13 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import (
     average_precision_score,
-    balanced_accuracy_score,
     f1_score,
     roc_auc_score,
     top_k_accuracy_score,
@@ -65,7 +65,8 @@ def multiclass_report(
     output. ``groups`` (patient or lesion ids) makes the bootstrap resample groups.
     Macro AUROC/AUPRC are one-vs-rest means over the classes present in ``y_true``.
     Returns a dict with ``metrics``, ``per_class`` (DataFrame), ``confusion_matrix``,
-    ``calibration`` (confidence reliability bins, ECE, class-wise ECE) and ``subgroups``.
+    ``calibration`` (confidence reliability bins, ECE, class-wise ECE), ``subgroups`` and
+    ``notes`` (sentences about classes absent from ``y_true``, also issued as warnings).
     """
     y, p = multiclass_inputs(y_true, proba, class_names)
     names = [str(name) for name in class_names]
@@ -101,8 +102,8 @@ def multiclass_report(
     }
     metrics.update(
         {
-            "balanced_accuracy": estimate(
-                balanced_accuracy_score(y, predicted), rates["balanced_accuracy"], ci
+            "balanced_accuracy": estimate(  # mean recall of the classes present in y_true
+                point_rates["balanced_accuracy"][0], rates["balanced_accuracy"], ci
             ),
             "macro_f1": estimate(
                 f1_score(y, predicted, labels=present, average="macro", zero_division=0),
@@ -145,7 +146,10 @@ def multiclass_report(
         ),
         "calibration": {"bins": calibration["bins"], "n_bins": n_bins},
         "subgroups": None,
+        "notes": absent_class_notes(y, predicted, names),
     }
+    for note in report["notes"]:
+        warnings.warn(note, UserWarning, stacklevel=2)
     if subgroups is not None:
         from casekit.metrics.subgroups import subgroup_table
 
@@ -154,6 +158,27 @@ def multiclass_report(
             progress=progress,
         )
     return report
+
+
+def absent_class_notes(y_true: np.ndarray, predicted: np.ndarray, names: list[str]) -> list[str]:
+    """One sentence per class that has no image in ``y_true`` (what the report does about it).
+
+    Such a class (a rare class missing from a small fold or subgroup) has no recall, F1,
+    AUROC or AUPRC: they are NaN and left out of the macro means and balanced accuracy.
+    """
+    counts = np.bincount(y_true, minlength=len(names))
+    guessed = np.bincount(predicted, minlength=len(names))
+    notes = []
+    for k in np.flatnonzero(counts == 0):
+        wrong = (f"; the model still predicted it for {guessed[k]} of the {len(y_true)} "
+                 "images (all wrong)" if guessed[k] else "")
+        notes.append(
+            f"class {names[k]!r} has no image among the {len(y_true)} evaluated{wrong}. "
+            "Its recall, F1, AUROC and AUPRC are undefined (NaN) and left out of the macro "
+            f"means and balanced accuracy, which average the {int((counts > 0).sum())} "
+            "classes present."
+        )
+    return notes
 
 
 def top_k_hits(y_true: np.ndarray, proba: np.ndarray, k: int) -> np.ndarray:

@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+from sklearn.metrics import roc_auc_score
 
-from casekit.metrics.bootstrap import bootstrap_stats, percentile_ci
+from casekit.metrics.bootstrap import DECIMALS, bootstrap_stats, percentile_ci
 from casekit.metrics.confusion import (
     binary_counts,
     binary_rates,
@@ -219,10 +219,12 @@ def _multiclass_metrics(y, proba, codes, threshold, n_boot, seed) -> dict:
         },
         len(y), codes, n_boot, seed,
     )
+    point = multiclass_rates(confusion_counts(np.ones((1, len(y))), y, predicted, k))
+    auroc = one_vs_rest(roc_auc_score, y, proba)[None, :]  # NaN for classes not in y
     return {
-        "auroc": (np.nanmean(one_vs_rest(roc_auc_score, y, proba)), nanmean_rows(samples["auroc"])),
-        "balanced_accuracy": (
-            balanced_accuracy_score(y, predicted),
+        "auroc": (nanmean_rows(auroc)[0], nanmean_rows(samples["auroc"])),
+        "balanced_accuracy": (  # mean recall of the classes present, no third-party warning
+            point["balanced_accuracy"][0],
             multiclass_rates(samples["confusion"])["balanced_accuracy"],
         ),
     }
@@ -233,6 +235,6 @@ def _with_ci(results: dict, ci: float) -> dict:
     for name, (value, samples) in results.items():
         low, high, _ = percentile_ci(samples, ci)
         row[name], row[f"{name}_ci_low"], row[f"{name}_ci_high"] = (
-            float(value), float(low), float(high),
+            *(round(float(v), DECIMALS) for v in (value, low, high)),
         )
     return row
