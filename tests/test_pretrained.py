@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import sys
 import warnings
 
 import keras
@@ -91,7 +92,11 @@ def test_altered_weights_file_is_refused(tmp_path, keras_home):
     assert not keras_home.exists() or not any(keras_home.iterdir())
 
 
-def test_auto_offline_falls_back_to_lite0_with_a_note(keras_home, capsys):
+def test_auto_offline_falls_back_to_lite0_with_a_note(keras_home, capsys, monkeypatch):
+    import types
+
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab")  # offline Colab: still no download
     choice = resolve_weights("auto", backbone="EfficientNetB0")
     assert choice == ("EfficientNetLite0", "imagenet", choice.reason)
     assert "EfficientNetB0" in choice.reason and "neither cached nor reachable" in choice.reason
