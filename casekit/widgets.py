@@ -58,7 +58,7 @@ def threshold_intervals(weights: np.ndarray, y_true, y_score, threshold: float,
     rates = binary_rates(**binary_counts(weights, y, s >= threshold))
     intervals = {}
     for name in _RATES:
-        low, high, _ = percentile_ci(rates[name], ci)
+        low, high, _ = percentile_ci(rates[name], ci=ci)
         intervals[name] = (float(low), float(high))
     return intervals
 
@@ -72,7 +72,7 @@ def threshold_explorer(y_true, y_score, groups=None, n_boot: int = 500, ci: floa
     """
     y, s = binary_inputs(y_true, y_score)
     n_boot = max(1, min(n_boot, _MAX_CELLS // len(y)))
-    weights = np.concatenate(list(bootstrap_weights(len(y), groups, n_boot, seed)))
+    weights = np.concatenate(list(bootstrap_weights(len(y), groups, n_boot=n_boot, seed=seed)))
     low, high = (0.0, 1.0) if s.min() >= 0 and s.max() <= 1 else (float(s.min()), float(s.max()))
     slider = widgets.FloatSlider(
         value=(low + high) / 2, min=low, max=high, step=(high - low) / 200,

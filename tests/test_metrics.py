@@ -153,6 +153,52 @@ def test_reliability_curve_matches_sklearn():
     assert bins["n"].sum() == 500
 
 
+@pytest.mark.parametrize("n_bins", [5, 10, 20])
+def test_probabilities_on_bin_edges_go_to_the_lower_bin_as_in_sklearn(n_bins):
+    """One convention everywhere: an edge k/n_bins belongs to the bin below (sklearn's)."""
+    edges = np.linspace(0, 1, n_bins + 1)
+    prob = np.concatenate([edges, edges[1:-1] - 1e-9, edges[1:-1] + 1e-9])
+    y = (np.arange(len(prob)) % 3 == 0).astype(int)
+    bins = metrics.reliability_curve(y, prob, n_bins=n_bins)
+    observed, predicted = calibration_curve(y, prob, n_bins=n_bins)
+    np.testing.assert_allclose(bins["observed"].dropna(), observed)
+    np.testing.assert_allclose(bins["mean_predicted"].dropna(), predicted)
+    # an edge sits with the values just below it: bin 0 holds 0, its upper edge and the
+    # value just below that; a middle bin its upper edge and the values just inside; the
+    # last bin 1.0 and the value just above its lower edge
+    assert bins["n"].tolist() == [3] + [3] * (n_bins - 2) + [2]
+
+
+def test_ece_edge_cases_hand_computed():
+    # p = 0.1 in bin [0, 0.1] with 0.05 (sklearn); int(p * 10) would put it with 0.15.
+    assert metrics.expected_calibration_error([0, 0, 1, 1], [0.05, 0.1, 0.15, 0.95]) \
+        == pytest.approx(0.2625)
+    assert metrics.expected_calibration_error([1, 0, 1, 0], [0.4, 0.3, 0.9, 0.2], n_bins=5) \
+        == pytest.approx(0.15)
+    assert metrics.expected_calibration_error([0, 1, 1, 0], [1.0, 0.95, 0.45, 0.42]) \
+        == pytest.approx(0.27)  # p = 1.0 in the last bin
+    assert metrics.expected_calibration_error([0, 1], [0.0, 1.0]) == 0.0
+
+
+def test_public_options_are_keyword_only():
+    y, score = _binary_data(60)
+    calls = [
+        lambda: metrics.binary_report(y, score, None, 0.4),
+        lambda: metrics.operating_point(y, score, 0.5, None, 10),
+        lambda: metrics.threshold_for_sensitivity(y, score, 0.9),
+        lambda: metrics.expected_calibration_error(y, score, 5),
+        lambda: metrics.reliability_curve(y, score, 5),
+        lambda: metrics.roc_curve_ci(y, score, None, 10),
+        lambda: metrics.subgroup_table(y, score, {"sex": ["a"] * 60}, None, 0.5),
+        lambda: metrics.format_estimate({"value": 0.5}, 2),
+        lambda: metrics.percentile_ci(np.arange(10.0), 0.9),
+        lambda: list(metrics.bootstrap_weights(5, None, 10)),
+    ]
+    for call in calls:
+        with pytest.raises(TypeError, match="positional"):
+            call()
+
+
 def test_resampling_weights_equal_duplicated_images():
     """A resample stored as counts gives the metric of the duplicated images."""
     y, score = _binary_data(120, seed=4)
@@ -255,7 +301,7 @@ def test_group_ci_for_multiclass_report():
 def test_threshold_for_sensitivity_reaches_target():
     y, score = _binary_data(500, seed=9)
     for target in (0.8, 0.9, 0.95, 1.0):
-        op = metrics.threshold_for_sensitivity(y, score, target)
+        op = metrics.threshold_for_sensitivity(y, score, target=target)
         stats = metrics.threshold_stats(y, score, op["threshold"])
         assert stats["sensitivity"] >= target
         assert stats["sensitivity"] == pytest.approx(op["sensitivity"])

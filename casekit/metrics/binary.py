@@ -38,6 +38,7 @@ def binary_report(
     y_true,
     y_score,
     groups=None,
+    *,
     threshold: float = 0.5,
     target_sensitivity: float = 0.9,
     n_boot: int = 1000,
@@ -57,6 +58,22 @@ def binary_report(
     (``counts`` and row-normalised ``normalised`` DataFrames), ``threshold_for_sensitivity``,
     ``calibration`` (reliability bins; None when scores are not probabilities),
     ``subgroups`` (see :func:`subgroup_table`) and bookkeeping (n, bootstrap settings).
+
+    Args:
+        y_true: shape (n,) 0/1 labels (1 = ``labels[1]``, the positive class).
+        y_score: shape (n,) score of class 1, usually a probability in [0, 1].
+        groups: shape (n,) patient/lesion id per image (optional).
+        threshold: score at or above which an image is called positive.
+        target_sensitivity: fraction in (0, 1] for ``threshold_for_sensitivity``.
+        n_boot, ci, seed: bootstrap resamples, interval level (fraction), seed.
+        subgroups: DataFrame or dict of (n,) columns for :func:`subgroup_table`.
+        labels: names of class 0 and class 1.
+        n_bins: calibration bins (see :mod:`casekit.metrics.calibration`).
+        progress: show a progress bar.
+
+    Raises:
+        ValueError: labels other than 0/1, a single class, NaN scores, or arrays of
+            different lengths.
     """
     y, s = binary_inputs(y_true, y_score)
     if y.min() == y.max():
@@ -71,7 +88,7 @@ def binary_report(
     }
     if is_probability:
         stats["ece"] = lambda w: resampled_ece(w, y, s, n_bins)
-    samples = bootstrap_stats(stats, len(y), codes, n_boot, seed, progress)
+    samples = bootstrap_stats(stats, len(y), codes, n_boot=n_boot, seed=seed, progress=progress)
 
     point = threshold_stats(y, s, threshold)
     tp, fp, tn, fn = samples["counts"].T
@@ -83,9 +100,9 @@ def binary_report(
     metrics.update({name: estimate(point[name], rate_samples[name], ci) for name in BINARY_RATES})
     calibration = None
     if is_probability:
-        ece = expected_calibration_error(y, s, n_bins)
+        ece = expected_calibration_error(y, s, n_bins=n_bins)
         metrics["ece"] = estimate(ece, samples["ece"], ci)
-        calibration = {"bins": reliability_curve(y, s, n_bins), "n_bins": n_bins}
+        calibration = {"bins": reliability_curve(y, s, n_bins=n_bins), "n_bins": n_bins}
 
     counts = np.array([[point["tn"], point["fp"]], [point["fn"], point["tp"]]])
     report = {
@@ -98,7 +115,7 @@ def binary_report(
         "bootstrap": bootstrap_info(n_boot, ci, seed, codes),
         "metrics": metrics,
         "confusion_matrix": confusion_frames(counts, list(labels)),
-        "threshold_for_sensitivity": threshold_for_sensitivity(y, s, target_sensitivity),
+        "threshold_for_sensitivity": threshold_for_sensitivity(y, s, target=target_sensitivity),
         "calibration": calibration,
         "subgroups": None,
     }
@@ -117,6 +134,7 @@ def operating_point(
     y_score,
     threshold: float,
     groups=None,
+    *,
     n_boot: int = 1000,
     ci: float = 0.95,
     seed: int = 0,
@@ -124,7 +142,15 @@ def operating_point(
     """Sensitivity, specificity, PPV, NPV … at one threshold, with bootstrap CIs.
 
     Use it to test a threshold chosen elsewhere (e.g. on validation data with
-    :func:`threshold_for_sensitivity`). Returns ``{"threshold", "counts", "metrics"}``.
+    :func:`threshold_for_sensitivity`). ``y_true``, ``y_score`` and ``groups`` are (n,)
+    arrays as in :func:`binary_report`.
+
+    Returns:
+        ``{"threshold", "counts" (tp, fp, tn, fn), "metrics" (name → estimate with CI),
+        "bootstrap"}``; undefined rates (e.g. NPV with no negative call) are NaN.
+
+    Raises:
+        ValueError: as :func:`binary_report`.
 
     Example:
         >>> op = operating_point([0, 0, 1, 1] * 10, [0.1, 0.6, 0.4, 0.9] * 10, 0.5, n_boot=50)
@@ -136,7 +162,7 @@ def operating_point(
     predicted = s >= threshold
     samples = bootstrap_stats(
         {"counts": lambda w: np.column_stack(list(binary_counts(w, y, predicted).values()))},
-        len(y), codes, n_boot, seed,
+        len(y), codes, n_boot=n_boot, seed=seed,
     )
     point = threshold_stats(y, s, threshold)
     rates = binary_rates(*samples["counts"].T)

@@ -32,14 +32,19 @@ Statistic = Callable[[np.ndarray], np.ndarray]
 def bootstrap_weights(
     n_items: int,
     groups=None,
+    *,
     n_boot: int = 1000,
     seed: int = 0,
     chunk_size: int = 100,
 ) -> Iterator[np.ndarray]:
     """Yield float arrays of shape (≤ chunk_size, n_items): resampling counts per image.
 
-    Without ``groups`` images are drawn with replacement; with ``groups`` the groups are,
-    and each image carries its group's count. The sequence depends only on ``seed``.
+    Without ``groups`` (shape (n_items,), a patient/lesion id per image) images are drawn
+    with replacement; with ``groups`` the groups are, and each image carries its group's
+    count. The sequence depends only on ``seed``.
+
+    Raises:
+        ValueError: when ``n_boot`` < 1 or ``groups`` has the wrong length or missing ids.
     """
     if n_boot < 1:
         raise ValueError(f"n_boot must be at least 1, got {n_boot}")
@@ -59,6 +64,7 @@ def bootstrap_stats(
     stats: Mapping[str, Statistic],
     n_items: int,
     groups=None,
+    *,
     n_boot: int = 1000,
     seed: int = 0,
     progress: bool = False,
@@ -73,7 +79,7 @@ def bootstrap_stats(
     with tqdm(
         total=n_boot, desc=f"bootstrap ({unit}s)", leave=False, disable=not progress
     ) as bar:
-        for weights in bootstrap_weights(n_items, groups, n_boot, seed):
+        for weights in bootstrap_weights(n_items, groups, n_boot=n_boot, seed=seed):
             for name, stat in stats.items():
                 results[name].append(np.asarray(stat(weights), dtype=float))
             bar.update(len(weights))
@@ -85,7 +91,7 @@ DECIMALS = 12
 
 
 def percentile_ci(
-    samples: np.ndarray, ci: float = 0.95, min_valid: float = 0.5
+    samples: np.ndarray, *, ci: float = 0.95, min_valid: float = 0.5
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Percentile interval of bootstrap ``samples`` along axis 0, ignoring NaN resamples.
 
@@ -122,7 +128,7 @@ def estimate(value: float, samples: np.ndarray, ci: float = 0.95) -> dict[str, f
     Value and bounds are rounded to ``DECIMALS`` places: far below any difference that
     matters, enough to print 1.0 rather than 0.9999999999999999.
     """
-    low, high, n_valid = percentile_ci(samples, ci)
+    low, high, n_valid = percentile_ci(samples, ci=ci)
     return {
         "value": round(float(value), DECIMALS),
         "ci_low": float(low),

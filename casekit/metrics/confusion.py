@@ -52,8 +52,12 @@ def binary_rates(tp, fp, tn, fn) -> dict[str, np.ndarray]:
 def threshold_stats(y_true, y_score, threshold: float) -> dict:
     """Confusion counts and rates when images with ``score >= threshold`` are called positive.
 
-    Returns ``tp, fp, tn, fn`` (ints) and ``sensitivity, specificity, ppv, npv, accuracy,
-    balanced_accuracy, f1`` (floats, NaN where undefined, e.g. PPV with no positive calls).
+    ``y_true`` (n,) 0/1 labels, ``y_score`` (n,) scores. Returns ``tp, fp, tn, fn`` (ints)
+    and ``sensitivity, specificity, ppv, npv, accuracy, balanced_accuracy, f1`` (floats, NaN
+    where undefined, e.g. PPV with no positive calls).
+
+    Raises:
+        ValueError: labels other than 0/1, NaN scores, or arrays of different lengths.
     """
     y, s = binary_inputs(y_true, y_score)
     counts = binary_counts(np.ones((1, len(y))), y, s >= threshold)
@@ -62,12 +66,22 @@ def threshold_stats(y_true, y_score, threshold: float) -> dict:
     return {"threshold": float(threshold), **counts, **rates}
 
 
-def threshold_for_sensitivity(y_true, y_score, target: float = 0.9) -> dict[str, float]:
+def threshold_for_sensitivity(y_true, y_score, *, target: float = 0.9) -> dict[str, float]:
     """The highest threshold whose sensitivity reaches ``target``, and what it costs.
 
     Among all thresholds with sensitivity ≥ target, the highest keeps the most
     specificity. Choose it on validation data and apply it to the test set: chosen and
     measured on the same images, the sensitivity is optimistic.
+
+    Args:
+        y_true: shape (n,) 0/1 labels. y_score: shape (n,) scores of class 1.
+        target: the sensitivity to reach, a fraction in (0, 1].
+
+    Returns:
+        ``{"target", "threshold", "sensitivity", "specificity"}`` (floats, on these images).
+
+    Raises:
+        ValueError: ``target`` outside (0, 1], or no positive image.
 
     Example:
         >>> op = threshold_for_sensitivity([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9], target=1.0)

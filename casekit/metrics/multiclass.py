@@ -52,6 +52,7 @@ def multiclass_report(
     proba,
     class_names: Sequence[str],
     groups=None,
+    *,
     n_boot: int = 1000,
     ci: float = 0.95,
     seed: int = 0,
@@ -67,6 +68,12 @@ def multiclass_report(
     Returns a dict with ``metrics``, ``per_class`` (DataFrame), ``confusion_matrix``,
     ``calibration`` (confidence reliability bins, ECE, class-wise ECE), ``subgroups`` and
     ``notes`` (sentences about classes absent from ``y_true``, also issued as warnings).
+    Options after ``groups`` are keyword-only (``n_boot``, ``ci``, ``seed``,
+    ``subgroups``, ``n_bins``, ``progress``), as in :func:`binary_report`.
+
+    Raises:
+        ValueError: ``proba`` not (n, K) probabilities with rows summing to 1, class indices
+            outside 0..K-1, or arrays of different lengths.
     """
     y, p = multiclass_inputs(y_true, proba, class_names)
     names = [str(name) for name in class_names]
@@ -85,14 +92,14 @@ def multiclass_report(
             "ece": lambda w: resampled_ece(w, correct, confidence, n_bins),
             "classwise_ece": lambda w: resampled_classwise_ece(w, y, p, n_bins),
         },
-        len(y), codes, n_boot, seed, progress,
+        len(y), codes, n_boot=n_boot, seed=seed, progress=progress,
     )
     rates = multiclass_rates(samples["confusion"])
     point_rates = multiclass_rates(confusion_counts(np.ones((1, len(y))), y, predicted, k))
     present = np.unique(y)
     auroc = one_vs_rest(roc_auc_score, y, p)
     auprc = one_vs_rest(average_precision_score, y, p)
-    calibration = confidence_calibration(y, p, n_bins)
+    calibration = confidence_calibration(y, p, n_bins=n_bins)
 
     metrics = {
         f"top{t}_accuracy": estimate(
@@ -128,7 +135,7 @@ def multiclass_report(
     spread = {name: rates[name] for name in ("recall", "precision", "f1")}
     spread.update(auroc=samples["auroc"], auprc=samples["auprc"])
     for name, value in point.items():
-        low, high, _ = percentile_ci(spread[name], ci)
+        low, high, _ = percentile_ci(spread[name], ci=ci)
         per_class[name], per_class[f"{name}_ci_low"], per_class[f"{name}_ci_high"] = (
             value, low, high,
         )

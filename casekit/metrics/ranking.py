@@ -41,19 +41,24 @@ def resampled_average_precision(
 
 
 def roc_curve_ci(
-    y_true, y_score, groups=None, n_boot: int = 1000, ci: float = 0.95, seed: int = 0
+    y_true, y_score, groups=None, *, n_boot: int = 1000, ci: float = 0.95, seed: int = 0
 ) -> dict:
     """ROC curve, its AUROC with CI, and a pointwise bootstrap band of TPR over an FPR grid.
 
-    Returns ``fpr, tpr`` (the curve on all images), ``grid, tpr_low, tpr_high`` (band)
-    and ``auroc`` (``{"value", "ci_low", "ci_high", "n_valid"}``).
+    ``y_true`` (n,) 0/1 labels, ``y_score`` (n,) scores of class 1, ``groups`` (n,)
+    patient/lesion ids (the bootstrap resamples these). Returns ``fpr, tpr`` (the curve on
+    all images), ``grid, tpr_low, tpr_high`` (band, arrays of ``len(GRID)``) and ``auroc``
+    (``{"value", "ci_low", "ci_high", "n_valid"}``).
+
+    Raises:
+        ValueError: a single class, labels other than 0/1, or arrays of different lengths.
     """
     y, s = _both_classes(y_true, y_score)
     fpr, tpr, _ = roc_curve(y, s)
     empty = np.full(1 + len(GRID), np.nan)
     samples = bootstrap_stats(
         {"curve": lambda w: _each_resample(_roc_area_and_band, y, s, w, empty)},
-        len(y), groups, n_boot, seed,
+        len(y), groups, n_boot=n_boot, seed=seed,
     )["curve"]
     low, high = _band(samples[:, 1:], ci)
     return {
@@ -63,19 +68,20 @@ def roc_curve_ci(
 
 
 def pr_curve_ci(
-    y_true, y_score, groups=None, n_boot: int = 1000, ci: float = 0.95, seed: int = 0
+    y_true, y_score, groups=None, *, n_boot: int = 1000, ci: float = 0.95, seed: int = 0
 ) -> dict:
     """Precision–recall curve, AUPRC with CI, and a bootstrap band of precision over recall.
 
-    Returns ``recall, precision`` (the curve), ``grid, precision_low, precision_high``,
-    ``auprc`` and ``prevalence`` (the precision of a random classifier).
+    Inputs as :func:`roc_curve_ci`. Returns ``recall, precision`` (the curve), ``grid,
+    precision_low, precision_high``, ``auprc`` and ``prevalence`` (the precision of a
+    random classifier). Raises ``ValueError`` as :func:`roc_curve_ci`.
     """
     y, s = _both_classes(y_true, y_score)
     precision, recall, _ = precision_recall_curve(y, s)
     empty = np.full(1 + len(GRID), np.nan)
     samples = bootstrap_stats(
         {"curve": lambda w: _each_resample(_pr_area_and_band, y, s, w, empty)},
-        len(y), groups, n_boot, seed,
+        len(y), groups, n_boot=n_boot, seed=seed,
     )["curve"]
     low, high = _band(samples[:, 1:], ci)
     return {

@@ -36,8 +36,14 @@ MISSING = "missing"
 MAX_LEVELS = 12
 
 
-def age_bands(ages, edges: Sequence[float] = (0, 30, 45, 60, 75)) -> pd.Series:
-    """Cut ages into ordered bands ``0-29, 30-44, 45-59, 60-74, 75+`` (missing stays NA)."""
+def age_bands(ages, *, edges: Sequence[float] = (0, 30, 45, 60, 75)) -> pd.Series:
+    """Cut ages (years, shape (n,)) into ordered bands ``0-29, 30-44, 45-59, 60-74, 75+``.
+
+    Returns an ordered categorical Series named ``age_band``; missing ages stay NA.
+
+    Raises:
+        ValueError: when an age is below ``edges[0]``.
+    """
     series = ages.copy() if isinstance(ages, pd.Series) else pd.Series(ages)
     series = pd.to_numeric(series, errors="coerce").astype(float)
     if (series < edges[0]).any():
@@ -53,6 +59,7 @@ def subgroup_table(
     y_score,
     subgroups: pd.DataFrame | Mapping[str, Sequence],
     groups=None,
+    *,
     threshold: float = 0.5,
     class_names: Sequence[str] | None = None,
     min_n: int = 30,
@@ -69,7 +76,16 @@ def subgroup_table(
     balanced accuracy). A subgroup with fewer than ``min_n`` images, or (binary) fewer than
     ``min_per_class`` positives or negatives, or (multiclass) fewer than two classes with
     ``min_per_class`` images, gets NaN metrics and the note ``too few``. Missing values
-    form their own ``missing`` subgroup.
+    form their own ``missing`` subgroup. ``subgroups`` is a DataFrame or dict of (n,)
+    columns; options after ``groups`` are keyword-only.
+
+    Returns:
+        A DataFrame: ``attribute, value, n, n_groups`` (with ``groups``), ``positives`` or
+        ``classes``, ``auroc``/``balanced_accuracy`` with ``_ci_low``/``_ci_high``, ``note``.
+
+    Raises:
+        ValueError: a column of the wrong length or a continuous one (bin it first).
+        TypeError: ``subgroups`` neither a DataFrame nor a dict.
 
     Example:
         >>> import numpy as np
@@ -197,7 +213,7 @@ def _binary_metrics(y, score, codes, threshold, n_boot, seed) -> dict:
             "auroc": lambda w: resampled_auroc(y, score, w),
             "counts": lambda w: np.column_stack(list(binary_counts(w, y, predicted).values())),
         },
-        len(y), codes, n_boot, seed,
+        len(y), codes, n_boot=n_boot, seed=seed,
     )
     point = binary_rates(*binary_counts(np.ones((1, len(y))), y, predicted).values())
     return {
@@ -217,7 +233,7 @@ def _multiclass_metrics(y, proba, codes, threshold, n_boot, seed) -> dict:
             "auroc": lambda w: resampled_one_vs_rest(resampled_auroc, y, proba, w),
             "confusion": lambda w: confusion_counts(w, y, predicted, k),
         },
-        len(y), codes, n_boot, seed,
+        len(y), codes, n_boot=n_boot, seed=seed,
     )
     point = multiclass_rates(confusion_counts(np.ones((1, len(y))), y, predicted, k))
     auroc = one_vs_rest(roc_auc_score, y, proba)[None, :]  # NaN for classes not in y
@@ -233,7 +249,7 @@ def _multiclass_metrics(y, proba, codes, threshold, n_boot, seed) -> dict:
 def _with_ci(results: dict, ci: float) -> dict:
     row = {}
     for name, (value, samples) in results.items():
-        low, high, _ = percentile_ci(samples, ci)
+        low, high, _ = percentile_ci(samples, ci=ci)
         row[name], row[f"{name}_ci_low"], row[f"{name}_ci_high"] = (
             *(round(float(v), DECIMALS) for v in (value, low, high)),
         )

@@ -22,8 +22,12 @@ def metrics_table(report: Mapping) -> pd.DataFrame:
     return frame[["value", "ci_low", "ci_high"]].rename_axis("metric")
 
 
-def format_estimate(entry: Mapping, digits: int = 3) -> str:
-    """``0.912 (0.887–0.934)``; the interval is left out when it could not be computed."""
+def format_estimate(entry: Mapping, *, digits: int = 3) -> str:
+    """``0.912 (0.887–0.934)``; the interval is left out when it could not be computed.
+
+    ``entry`` is ``{"value", "ci_low", "ci_high"}`` as in a report's ``metrics``; a NaN
+    value prints as ``nan`` (say in words why it is undefined where you show it).
+    """
     value = f"{entry['value']:.{digits}f}"
     low, high = entry.get("ci_low"), entry.get("ci_high")
     if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
@@ -31,7 +35,7 @@ def format_estimate(entry: Mapping, digits: int = 3) -> str:
     return f"{value} ({low:.{digits}f}–{high:.{digits}f})"
 
 
-def fold_summary(folds: Sequence[Mapping] | pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+def fold_summary(folds: Sequence[Mapping] | pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
     """Mean ± standard deviation of each metric across cross-validation folds.
 
     ``folds`` is a list of reports (from ``binary_report``/``multiclass_report``), a list
