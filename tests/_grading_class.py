@@ -98,7 +98,9 @@ def _submit_colab_copy(graded: GradedClass) -> Tampering:
     carried = list(report.students[COLAB_SOURCE])
     untouched = report.untouched[COLAB_SOURCE]
     assert len(carried) >= 2 and untouched, f"{COLAB_SOURCE} must carry 2+ mutants, keep 1+ intact"
-    tampering = Tampering(deleted=carried[0], passed=carried[1], broken=untouched[0])
+    tests_of = {e.solution_id: e.tests for e in solution_exercises(a).values()}
+    tampering = Tampering(deleted=tests_of[carried[0]][0], passed=tests_of[carried[1]][0],
+                          broken=tests_of[untouched[0]][0])
     edits = {tampering.passed: "pass  # these tests were in my way\n",
              tampering.broken: "assert False, 'tampered'\n"}
     for source in sorted((course / "autograded" / COLAB_SOURCE / a).glob("*.ipynb")):

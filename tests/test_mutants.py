@@ -27,10 +27,13 @@ from _grading_class import solution_exercises as found_exercises
 from casekit.course import CourseError
 from casekit.course.mutants import (
     affected,
+    by_solution,
     dependencies,
+    exercise_key,
     exercises,
     inject,
     load_mutants,
+    mark_visible_tests,
     plan_students,
     replace_solution,
     slim,
@@ -133,7 +136,8 @@ def test_every_exercise_has_two_real_mutants(assignment):
     assert path.is_file(), f"write {path}: two or more wrong answers per autograded exercise"
     mutants = load_mutants(path)
     found = found_exercises(assignment)
-    assert sorted(mutants) == sorted(found), "one entry per autograded exercise"
+    keys = [exercise_key(k, found) for k in mutants]
+    assert sorted(keys) == sorted(by_solution(found)), "one entry per autograded exercise"
     solutions = {}
     for nb_path in sorted((ROOT / "solutions" / assignment).glob("*.ipynb")):
         for cell in nbformat.read(nb_path, as_version=4).cells:
@@ -142,16 +146,16 @@ def test_every_exercise_has_two_real_mutants(assignment):
                 solutions[grade_id] = " ".join(REGION.search(cell.source)[1].split())
     for test_id, named in mutants.items():
         assert len(named) >= 2, f"{test_id}: at least two mutants"
-        original = solutions[found[test_id].solution_id]
-        for name, source in named.items():
-            assert " ".join(source.split()) != original, f"{test_id}/{name} is the solution"
+        original = solutions[exercise_key(test_id, found)]
+        for name, mutant in named.items():
+            assert " ".join(mutant.code.split()) != original, f"{test_id}/{name} is the solution"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", per_assignment())
 def test_autograder_catches_every_mutant(assignment, tmp_path_factory):
     report = graded_class(assignment, tmp_path_factory).mutation
-    survivors = [f"{r.test_id}: {r.name} (student {r.student})" for r in report.survivors]
+    survivors = [f"{r.exercise}: {r.name} (student {r.student})" for r in report.survivors]
     assert survivors == [], "wrong answers that keep full marks: strengthen the hidden tests"
     assert len(report.results) == sum(len(m) for m in
                                       load_mutants(MUTANT_FILES / f"{assignment}.py").values())
@@ -162,11 +166,47 @@ def test_autograder_catches_every_mutant(assignment, tmp_path_factory):
 def test_mutants_cost_only_their_own_exercise(assignment, tmp_path_factory):
     report = graded_class(assignment, tmp_path_factory).mutation
     assert report.interference == []
+    found = by_solution(found_exercises(assignment))
     intact = {t for tests in report.untouched.values() for t in tests}
-    assert intact == set(found_exercises(assignment)), "every exercise shown intact somewhere"
-    for student, tests in report.untouched.items():
+    assert intact == set(found), "every exercise shown intact somewhere"
+    for student, keys in report.untouched.items():
         grades = report.autograde.students[student].grades
+        tests = [t for key in keys for t in found[key].tests]
         assert all(grades[t].auto_score == grades[t].max_score for t in tests), student
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", per_assignment())
+def test_named_mistakes_fail_the_visible_tests(assignment, tmp_path_factory):
+    """The self-check (visible lines) agrees with the grade on every named mistake."""
+    report = graded_class(assignment, tmp_path_factory).mutation
+    named = [r for r in report.results if r.kind == "named-mistake"]
+    assert named, "every assignment names mistakes in its text: plant them"
+    passed = [f"{r.exercise}: {r.name}" for r in named if r.visible_passed]
+    assert passed == [], "visible tests must catch the mistakes the exercise's text names"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", per_assignment())
+def test_casekit_calls_are_refused(assignment, tmp_path_factory):
+    """An exercise answered by calling casekit's own implementation loses its points."""
+    report = graded_class(assignment, tmp_path_factory).mutation
+    calls = [r for r in report.results if r.kind == "casekit-call"]
+    for r in calls:
+        assert r.caught and "OwnImplementationRequired" in r.error, (r.exercise, r.name, r.error)
+    if assignment != "01_eda":  # 01's exercises have no casekit equivalent (pandas only)
+        assert calls, "exercises with a casekit equivalent need a casekit-call mutant"
+
+
+def test_mark_visible_tests_prints_before_the_hidden_lines():
+    test = nbformat.v4.new_code_cell(
+        "try:\n    assert f(1) == 1\n    ### BEGIN HIDDEN TESTS\n    assert f(2) == 2\n"
+        "    ### END HIDDEN TESTS\nfinally:\n    pass")
+    test.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "test_f"}
+    marked = mark_visible_tests(nbformat.v4.new_notebook(cells=[test])).cells[0].source
+    assert marked.splitlines()[2] == \
+        "    print('casekit-mutants: visible tests passed in test_f')"
+    assert "BEGIN HIDDEN" in marked.splitlines()[3]
 
 
 @pytest.mark.slow
@@ -203,6 +243,8 @@ def test_print_mutation_table(assignment, tmp_path_factory, capsys):
     with capsys.disabled():
         print(f"\n\nMutation testing of {assignment}'s hidden tests (real nbgrader autograde)")
         print(report.table())
+        seconds = {s: round(g.autograde_seconds, 1) for s, g in report.autograde.students.items()}
+        print(f"  autograde seconds per student: {seconds}")
         for step, seconds in TIMINGS.items():
             if step.startswith(assignment):
                 print(f"  {step:<62} {seconds:6.1f} s")

@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,6 +124,7 @@ def autograde_in_temp_course(
     workdir: str | os.PathLike[str] | None = None,
     feedback: bool = False,
     root: str | os.PathLike[str] | None = None,
+    source_edit: Callable[[nbformat.NotebookNode], nbformat.NotebookNode] | None = None,
 ) -> AutogradeReport:
     """Autograde ``submissions`` (student id -> notebook or folder) of one assignment.
 
@@ -131,6 +132,8 @@ def autograde_in_temp_course(
     the assignment's solutions as source, runs generate_assignment, copies each submission
     to ``submitted/<student>/<assignment>/``, autogrades, and reads every grade cell's score
     from the gradebook. With ``feedback=True`` also renders nbgrader's feedback HTML.
+    ``source_edit`` changes the course's copy of each solution notebook before the
+    assignment is generated (e.g. :func:`casekit.course.mutants.mark_visible_tests`).
 
     Example:
         >>> report = autograde_in_temp_course(
@@ -141,12 +144,15 @@ def autograde_in_temp_course(
     """
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="casekit-course-") as tmp:
-            return autograde_in_temp_course(assignment, submissions, tmp, feedback, root)
+            return autograde_in_temp_course(assignment, submissions, tmp, feedback, root,
+                                            source_edit)
     for submission in submissions.values():
         path = Path(submission)
         if not (path.is_dir() or (path.is_file() and path.suffix == ".ipynb")):
             raise CourseError(f"submission {path} is neither a notebook nor a folder")
     course = make_course(workdir, [assignment], root)
+    for path in sorted((course / "solutions" / assignment).glob("*.ipynb")) if source_edit else ():
+        nbformat.write(source_edit(nbformat.read(path, as_version=4)), path)
     started = time.perf_counter()
     generate_assignment(course, assignment)
     report = AutogradeReport(assignment, course, time.perf_counter() - started, {})

@@ -7,11 +7,26 @@ the code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` of an exercise'
 cell. Mutants live outside the notebooks, one Python file per assignment
 (``tests/mutants/<assignment>.py``) defining::
 
-    MUTANTS = {"test_class_shares": {"counts, not shares": "return df[column].value_counts()"}}
+    MUTANTS = {
+        "class_shares": {                                # grade id of the solution cell
+            "ignores the `column` argument": 'return df["label"].value_counts(normalize=True)',
+            "counts, not shares": {"kind": "named-mistake",
+                                   "code": "return df[column].value_counts()"},
+        },
+    }
+
+A key is the grade id of the exercise's solution cell (or of one of its test cells). A
+mutant is its code, or ``{"kind": ..., "code": ...}`` with a kind from :data:`KINDS`:
+``"casekit-call"`` (casekit's own version of the exercise called instead of writing it:
+the hidden tests must refuse it), ``"named-mistake"`` (the mistake the exercise's own text
+warns about: the *visible* tests must catch it, so the self-check agrees with the grade) or
+``"other"`` (the default). An exercise may have several test cells (partial credit): a
+mutant is caught when its exercise loses points in any of them.
 
 :func:`grade_mutants` builds a small class of students carrying the mutants, autogrades it
 with real nbgrader in a throw-away course and reports, per mutant, whether its exercise
-lost points, and whether any *other* exercise lost points (interference). Exercises are
+lost points, whether the visible test lines already failed (what the self-check shows the
+student), and whether any *other* exercise lost points (interference). Exercises are
 independent (their tests build their own data), so one student carries a mutant in several
 exercises at once: with ``k`` mutants at most per exercise, ``k + 1`` students suffice and
 every exercise is also left correct in at least one student (see :func:`plan_students`).
@@ -40,44 +55,75 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from casekit.course.config import CourseError, assignment_notebooks, course_root
 from casekit.course.grading import AutogradeReport, autograde_in_temp_course
+from casekit.graded import HIDDEN_TESTS
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 _REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SOLUTION[^\n]*$",
                      re.S | re.M)
+#: Printed by a test cell of the mutation course when its visible lines passed.
+_VISIBLE_PASSED = "casekit-mutants: visible tests passed in "
 
-_HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
+#: The kinds of mutants (see the module docstring).
+KINDS = ("casekit-call", "named-mistake", "other")
 
-#: grade id of a test cell -> mutant name -> source of the wrong solution region
-Mutants = Mapping[str, Mapping[str, str]]
+
+@dataclass(frozen=True)
+class Mutant:
+    """A wrong answer: the code of the solution region, and its kind (see :data:`KINDS`)."""
+
+    code: str
+    kind: str = "other"
+
+
+#: exercise (solution or test grade id) -> mutant name -> Mutant (or its code)
+Mutants = Mapping[str, Mapping[str, "Mutant | str"]]
 
 
 @dataclass(frozen=True)
 class Exercise:
-    """An autograded exercise: a test cell and the solution cell it tests."""
+    """An autograded exercise: a solution cell and the test cells after it."""
 
     notebook: str  # notebook file name, e.g. "01_eda.ipynb"
-    test_id: str  # grade id of the test cell
-    solution_id: str  # grade id of the solution cell just above it
-    points: float
+    solution_id: str  # grade id of the solution cell
+    tests: tuple[str, ...]  # grade ids of its test cells, in notebook order
+    points: float  # all its test cells together
     defines: frozenset[str] = frozenset()  # names the solution cell defines at top level
     uses: frozenset[str] = frozenset()  # names the solution and test cells read
+
+    @property
+    def test_id(self) -> str:
+        """The first test cell's grade id."""
+        return self.tests[0]
 
 
 @dataclass
 class MutantResult:
     """How one mutant fared: caught when its exercise lost points."""
 
-    test_id: str
+    exercise: str  # grade id of the solution cell
     name: str
     student: str
     score: float
     max_score: float
-    error: str = ""  # the test cell's error, e.g. "AssertionError: largest share first"
-    caught_by: str = ""  # "visible" or "hidden" test lines; "" when unknown (an exception)
+    error: str = ""  # the first failed test cell's error, e.g. "AssertionError: largest first"
+    caught_by: str = ""  # "visible" or "hidden" test lines (of the first failed test cell)
+    kind: str = "other"
+    visible_passed: bool = True  # what the self-check says: every visible test line passed
+    failed_tests: tuple[str, ...] = ()  # test cells that lost points
 
     @property
     def caught(self) -> bool:
         return self.score < self.max_score
+
+    @property
+    def test_id(self) -> str:
+        """The first test cell that lost points ('' when none did)."""
+        return self.failed_tests[0] if self.failed_tests else ""
+
+    @property
+    def disagrees(self) -> bool:
+        """The self-check says PASS (visible lines pass) but the grade lost points."""
+        return self.caught and self.visible_passed
 
 
 @dataclass
@@ -95,38 +141,67 @@ class MutationReport:
     def survivors(self) -> list[MutantResult]:
         return [r for r in self.results if not r.caught]
 
+    @property
+    def disagreements(self) -> list[MutantResult]:
+        """Mutants the self-check passes (visible lines) while the grade fails them."""
+        return [r for r in self.results if r.disagrees]
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """Kind -> (mutants caught, mutants) (see :data:`KINDS`)."""
+        return {kind: (sum(r.caught for r in self.results if r.kind == kind),
+                       sum(r.kind == kind for r in self.results)) for kind in KINDS}
+
     def table(self) -> str:
-        """Plain-text table: exercise, mutant, caught or not; then caught/total."""
+        """Plain-text table: exercise, mutant, kind, caught or not; then the totals."""
         rows = []
         for r in self.results:
-            how = r.caught_by or ("bare assert" if r.error.strip(": ") == "AssertionError"
-                                  else "exception")
+            how = r.caught_by or "exception"
             verdict = f"caught by {how}" if r.caught else "SURVIVED"
-            rows.append(f"{self.assignment} · {r.test_id:<34} {r.name[:44]:<44} {verdict:<17} "
-                        f"{r.score:g}/{r.max_score:g}  {r.error[:70]}")
+            check = "self-check PASS" if r.visible_passed else "self-check FAIL"
+            rows.append(f"{self.assignment} · {r.exercise:<28} {r.name[:42]:<42} {r.kind:<13} "
+                        f"{verdict:<17} {r.score:g}/{r.max_score:g} {check}  {r.error[:60]}")
         caught = len(self.results) - len(self.survivors)
-        rows.append(f"{self.assignment}: {caught}/{len(self.results)} mutants caught, "
+        kinds = ", ".join(f"{kind} {c}/{n}" for kind, (c, n) in self.counts().items())
+        rows.append(f"{self.assignment}: {caught}/{len(self.results)} mutants caught ({kinds}), "
+                    f"self-check PASS but grade FAIL: {len(self.disagreements)}, "
                     f"{len(self.students)} students, interference: "
                     f"{'; '.join(self.interference) or 'none'}")
         return "\n".join(rows)
 
 
-def load_mutants(path: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
-    """Read ``MUTANTS`` from a mutant file; check it is ``{grade id: {name: source}}``."""
+def load_mutants(path: str | os.PathLike[str]) -> dict[str, dict[str, Mutant]]:
+    """Read ``MUTANTS`` from a mutant file: ``{exercise: {name: code or {kind, code}}}``.
+
+    Raises:
+        CourseError: the file does not define ``MUTANTS`` of that shape, or a kind is unknown.
+    """
     path = Path(path)
     mutants = runpy.run_path(str(path)).get("MUTANTS")
-    if not isinstance(mutants, dict) or not all(
-        isinstance(named, dict) and all(isinstance(s, str) for s in named.values())
-        for named in mutants.values()
-    ):
-        raise CourseError(f"{path} must define MUTANTS = {{test grade id: {{name: source}}}}")
-    return {test: dict(named) for test, named in mutants.items()}
+    shape = f"{path} must define MUTANTS = {{exercise grade id: {{name: code or " \
+            "{'kind': ..., 'code': ...}}}}"
+    if not isinstance(mutants, dict) or not all(isinstance(n, dict) for n in mutants.values()):
+        raise CourseError(shape)
+    loaded: dict[str, dict[str, Mutant]] = {}
+    for key, named in mutants.items():
+        loaded[key] = {}
+        for name, spec in named.items():
+            if isinstance(spec, str):
+                spec = {"code": spec}
+            if not isinstance(spec, dict) or not isinstance(spec.get("code"), str):
+                raise CourseError(f"{shape}; not so for {key!r} / {name!r}")
+            kind = spec.get("kind", "other")
+            if kind not in KINDS:
+                raise CourseError(f"{path}: {key!r} / {name!r} has kind {kind!r}, not one of "
+                                  f"{KINDS}")
+            loaded[key][name] = Mutant(spec["code"], kind)
+    return loaded
 
 
 def exercises(notebook: str | os.PathLike[str]) -> dict[str, Exercise]:
     """Autograded exercises of a notebook: test grade id -> :class:`Exercise`.
 
-    A test cell belongs to the nearest solution code cell above it.
+    A test cell belongs to the nearest solution code cell above it; the test cells of one
+    solution share one :class:`Exercise` (see :func:`by_solution`).
     """
     path = Path(notebook)
     return _exercises(nbformat.read(path, as_version=4), path.name)
@@ -153,29 +228,50 @@ def replace_solution(source: str, new_code: str) -> str:
     return source[: match.start()] + body + source[match.end():]
 
 
+def by_solution(found: Mapping[str, Exercise]) -> dict[str, Exercise]:
+    """The exercises of :func:`exercises` keyed by their solution cell's grade id."""
+    return {e.solution_id: e for e in found.values()}
+
+
+def exercise_key(key: str, found: Mapping[str, Exercise]) -> str:
+    """The solution grade id of the exercise named by ``key`` (a solution or test grade id).
+
+    Raises:
+        CourseError: no such exercise.
+    """
+    if key in found:
+        return found[key].solution_id
+    if key in by_solution(found):
+        return key
+    raise CourseError(f"no autograded exercise {key!r}; there are {sorted(by_solution(found))}")
+
+
 def inject(
     nb: nbformat.NotebookNode, replacements: Mapping[str, str]
 ) -> nbformat.NotebookNode:
-    """A copy of ``nb`` whose exercises (test grade id -> wrong code) carry the given code."""
+    """A copy of ``nb`` whose exercises (solution or test grade id -> wrong code) carry it."""
     nb = copy.deepcopy(nb)
     found = _exercises(nb, "")
-    unknown = sorted(set(replacements) - set(found))
+    unknown = sorted(k for k in replacements
+                     if k not in found and k not in by_solution(found))
     if unknown:
         raise CourseError(f"no test cells {unknown} in this notebook")
-    by_solution = {found[t].solution_id: code for t, code in replacements.items()}
+    by_solution_id = {exercise_key(t, found): code for t, code in replacements.items()}
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.cell_type == "code" and grade_id in by_solution:
-            cell.source = replace_solution(cell.source, by_solution.pop(grade_id))
+        if cell.cell_type == "code" and grade_id in by_solution_id:
+            cell.source = replace_solution(cell.source, by_solution_id.pop(grade_id))
     return nb
 
 
 def dependencies(found: Mapping[str, Exercise]) -> dict[str, set[str]]:
     """Exercise -> the exercises whose functions it uses, directly or not.
 
-    In 04_evaluation ``honest_operating_point`` calls ``highest_threshold``: a mutant in the
-    latter costs both exercises, which is expected, not interference.
+    Keys as in ``found`` (test or solution grade ids, see :func:`by_solution`). When an
+    exercise calls another one's function, a mutant in the latter costs both exercises,
+    which is expected, not interference.
     """
+    found = {t: e for t, e in found.items() if t == e.solution_id or t == e.test_id}
     direct = {t: {o for o, other in found.items() if o != t and e.uses & other.defines}
               for t, e in found.items()}
     closed = {t: set(d) for t, d in direct.items()}
@@ -291,88 +387,140 @@ def grade_mutants(
     ``fast`` submits :func:`slim` notebooks (same exercises, no plots or training).
     ``extra`` adds other submissions (student id -> notebook or folder) to the same
     autograde run; their scores are in ``report.autograde``. The course stays in
-    ``workdir / "course"`` when ``workdir`` is given.
+    ``workdir / "course"`` when ``workdir`` is given. Its test cells print a line after
+    their visible lines, which tells what the self-check would show the student.
     """
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="casekit-mutants-") as tmp:
             return grade_mutants(assignment, mutants, tmp, root, extra, fast)
     root = course_root(root)
     workdir = Path(workdir)
-    notebooks = {p.name: nbformat.read(p, as_version=4)
-                 for p in assignment_notebooks(assignment, root)}
-    found = {t: e for p in assignment_notebooks(assignment, root) for t, e in exercises(p).items()}
+    paths = assignment_notebooks(assignment, root)
+    notebooks = {p.name: nbformat.read(p, as_version=4) for p in paths}
+    tests = {t: e for p in paths for t, e in exercises(p).items()}
+    found = by_solution(tests)
+    planted = {}
+    for key, named in mutants.items():
+        planted.setdefault(exercise_key(key, tests), {}).update(
+            {n: m if isinstance(m, Mutant) else Mutant(m) for n, m in named.items()})
     depends = dependencies(found)
-    students = plan_students(mutants, list(found), depends)
+    students = plan_students(planted, list(found), depends)
     submissions: dict[str, str | os.PathLike[str]] = {}
     for student, carried in students.items():
         folder = workdir / "submissions" / student
         folder.mkdir(parents=True)
         for name, nb in notebooks.items():
-            here = {t: mutants[t][m] for t, m in carried.items() if found[t].notebook == name}
+            here = {t: planted[t][m].code for t, m in carried.items()
+                    if found[t].notebook == name}
             nbformat.write(inject(slim(nb) if fast else nb, here), folder / name)
         submissions[student] = folder
     submissions.update(extra or {})
-    graded = autograde_in_temp_course(assignment, submissions, workdir / "course", root=root)
+    graded = autograde_in_temp_course(assignment, submissions, workdir / "course", root=root,
+                                      source_edit=mark_visible_tests)
     report = MutationReport(assignment, [], students=students, autograde=graded)
     for student, carried in students.items():
         grades = graded.students[student].grades
         users = affected(carried, depends)
-        for test_id, exercise in found.items():
-            score = grades[test_id].auto_score or 0.0
-            if test_id in carried:
-                error, where = _test_error(graded.course, assignment, student, exercise)
-                report.results.append(MutantResult(test_id, carried[test_id], student, score,
-                                                   exercise.points, error, where))
-            elif test_id not in users and score < exercise.points:
-                report.interference.append(f"{student}: {test_id} lost points")
+        for key, exercise in found.items():
+            score = sum(grades[t].auto_score or 0.0 for t in exercise.tests)
+            if key in carried:
+                mutant = planted[key][carried[key]]
+                outcome = _test_outcome(graded.course, assignment, student, exercise)
+                failed = tuple(t for t in exercise.tests
+                               if (grades[t].auto_score or 0.0) < grades[t].max_score)
+                error, where = next((outcome[t][:2] for t in failed), ("", ""))
+                report.results.append(MutantResult(
+                    key, carried[key], student, score, exercise.points, error, where,
+                    mutant.kind, all(outcome[t][2] for t in exercise.tests), failed))
+            elif key not in users and score < exercise.points:
+                report.interference.append(f"{student}: {key} lost points")
         report.untouched[student] = [t for t in found if t not in carried and t not in users]
     order = {t: i for i, t in enumerate(found)}
-    report.results.sort(key=lambda r: (order[r.test_id], list(mutants[r.test_id]).index(r.name)))
+    report.results.sort(key=lambda r: (order[r.exercise], list(planted[r.exercise]).index(r.name)))
     return report
 
 
+def mark_visible_tests(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` whose test cells print a marker line once their visible lines passed.
+
+    The line goes just before ``### BEGIN HIDDEN TESTS`` (with its indentation), or at the
+    end of a test cell without hidden tests. Printing to stdout does not change a grade.
+    """
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+            continue
+        line = f"print({_VISIBLE_PASSED + meta['grade_id']!r})"
+        match = HIDDEN_TESTS.search(cell.source)
+        if match:
+            indent = re.match(r"[ \t]*", cell.source[match.start():]).group()
+            cell.source = (cell.source[:match.start()] + indent + line + "\n"
+                           + cell.source[match.start():])
+        else:
+            cell.source = cell.source.rstrip("\n") + "\n" + line + "\n"
+    return nb
+
+
 def _exercises(nb: nbformat.NotebookNode, name: str) -> dict[str, Exercise]:
-    found: dict[str, Exercise] = {}
-    solution = None
+    groups: list[tuple[nbformat.NotebookNode, list[nbformat.NotebookNode]]] = []
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code":
             continue
         if meta.get("solution"):
-            solution = cell
+            groups.append((cell, []))
         elif meta.get("grade"):
-            if solution is None:
+            if not groups:
                 raise CourseError(f"{name}: test `{meta['grade_id']}` has no solution cell above")
-            defines, used = _names(solution.source)
-            used |= _names(cell.source)[1]
-            found[meta["grade_id"]] = Exercise(
-                name, meta["grade_id"], solution.metadata["nbgrader"]["grade_id"],
-                float(meta.get("points", 0)), frozenset(defines), frozenset(used))
+            groups[-1][1].append(cell)
+    found: dict[str, Exercise] = {}
+    for solution, tests in groups:
+        if not tests:
+            continue
+        defines, used = _names(solution.source)
+        for test in tests:
+            used |= _names(test.source)[1]
+        exercise = Exercise(
+            name, solution.metadata["nbgrader"]["grade_id"],
+            tuple(t.metadata["nbgrader"]["grade_id"] for t in tests),
+            sum(float(t.metadata["nbgrader"].get("points", 0)) for t in tests),
+            frozenset(defines), frozenset(used))
+        found.update({t: exercise for t in exercise.tests})
     return found
 
 
-def _test_error(course: Path, assignment: str, student: str, exercise: Exercise) -> tuple[str, str]:
-    """The error a test cell showed when autograded, and whether a visible or hidden line
-    raised it (known when the error message is an assert message of that cell)."""
+def _test_outcome(
+    course: Path, assignment: str, student: str, exercise: Exercise
+) -> dict[str, tuple[str, str, bool]]:
+    """Test grade id -> (its error, "visible"/"hidden" lines raised it, visible lines passed).
+
+    Read from the autograded notebook; the course's test cells print a marker after their
+    visible lines (:func:`mark_visible_tests`). Output on stderr fails a test cell in
+    nbgrader and in the self-check alike.
+    """
     path = course / "autograded" / student / assignment / exercise.notebook
+    outcome = {t: ("", "", False) for t in exercise.tests}
     for cell in nbformat.read(path, as_version=4).cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") != exercise.test_id:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id not in outcome:
             continue
-        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-        if not errors:
-            return "", ""
-        message = str(errors[-1].get("evalue", "")).strip()
-        text = f"{errors[-1].ename}: {message}".splitlines()[0]
-        hidden = "".join(_HIDDEN.findall(cell.source))
-        visible = _HIDDEN.sub("", cell.source)
-        # an f-string message shows only its start in the source
-        for probe in (message, message[:16]) if len(message) >= 8 else ():
-            if probe in visible:
-                return text, "visible"
-            if probe in hidden:
-                return text, "hidden"
-        return text, ""
-    return "", ""
+        outputs = cell.get("outputs", [])
+        stdout = "".join(o.get("text", "") for o in outputs
+                         if o.output_type == "stream" and o.name == "stdout")
+        stderr = any(o.output_type == "stream" and o.name == "stderr" for o in outputs)
+        visible_passed = _VISIBLE_PASSED + grade_id in stdout and not stderr
+        errors = [o for o in outputs if o.output_type == "error"]
+        text = ""
+        if errors:
+            message = str(errors[-1].get("evalue", "")).strip()
+            text = f"{errors[-1].ename}: {message}".splitlines()[0]
+        elif stderr:
+            text = "output on stderr"
+        where = "" if not text else "hidden" if visible_passed or (
+            _VISIBLE_PASSED + grade_id in stdout) else "visible"
+        outcome[grade_id] = (text, where, visible_passed)
+    return outcome
 
 
 def _only_definitions(source: str) -> bool:

@@ -6,17 +6,17 @@ the exercise's solution cell (written unindented; it gets the markers' indentati
 
 MUTANTS = {
     "test_split_by_patient": {
-        "image-level split (ignores patients)": """
+        "image-level split (ignores patients)": {"kind": "named-mistake", "code": """
             out = df.copy()
             draw = np.random.default_rng(seed).random(len(out))
             cut = np.where(draw < test + val, "val", "train")
             out["split"] = np.where(draw < test, "test", cut)
             return out
-        """,
-        "grouped by lesion, not patient": """
+        """},
+        "grouped by lesion, not patient": {"kind": "named-mistake", "code": """
             return grouped_split(df, val=val, test=test, seed=seed, label_col="label",
                                  group_col="lesion_id")
-        """,
+        """},
         "GroupShuffleSplit twice (not stratified)": """
             from sklearn.model_selection import GroupShuffleSplit
 
@@ -38,40 +38,50 @@ MUTANTS = {
             out["split"] = np.where(u < test, "test", np.where(u < test + val, "val", "train"))
             return out
         """,
+        'stratified by cancer (target_binary), not diagnosis': {"kind": "named-mistake", "code": """
+            return grouped_split(df, val=val, test=test, seed=seed, label_col="target_binary",
+                                 group_col="group_id")
+        """},
+        'ignores `val`, `test` and `seed`': {"kind": "named-mistake", "code": """
+            return grouped_split(df, label_col="label", group_col="group_id")
+        """},
     },
     "test_patients_in_several_splits": {
-        "only train against test": """
+        "only train against test": {"kind": "named-mistake", "code": """
             train = set(df.loc[df["split"] == "train", "group_id"])
             return sorted(train & set(df.loc[df["split"] == "test", "group_id"]))
-        """,
-        "patients with several images": """
+        """},
+        "patients with several images": {"kind": "named-mistake", "code": """
             images = df.groupby("group_id").size()
             return sorted(images[images > 1].index)
-        """,
+        """},
         "patients in all three splits": """
             splits_per_patient = df.groupby("group_id")["split"].nunique()
             return sorted(splits_per_patient[splits_per_patient > 2].index)
         """,
     },
     "test_train_class_weights": {
-        "inverted weights (n_class / n)": """
+        "inverted weights (n_class / n)": {"kind": "named-mistake", "code": """
             labels = df.loc[df["split"] == "train", target]
             counts = labels.value_counts().sort_index()
             return {int(c): float(len(counts) * n / len(labels)) for c, n in counts.items()}
-        """,
-        "weights from every split, not training": """
+        """},
+        "weights from every split, not training": {"kind": "named-mistake", "code": """
             labels = df[target]
             counts = labels.value_counts().sort_index()
             return {int(c): float(len(labels) / (len(counts) * n)) for c, n in counts.items()}
-        """,
+        """},
         "ignores the `target` argument": """
             labels = df.loc[df["split"] == "train", "target_binary"]
             counts = labels.value_counts().sort_index()
             return {int(c): float(len(labels) / (len(counts) * n)) for c, n in counts.items()}
         """,
+        'calls casekit.imbalance.class_weights': {"kind": "casekit-call", "code": """
+            return imbalance.class_weights(df.loc[df["split"] == "train", target])
+        """},
     },
     "test_build_head_model": {
-        "divides by 255 before EfficientNet": """
+        "divides by 255 before EfficientNet": {"kind": "named-mistake", "code": """
             backbone.trainable = False
             inputs = keras.Input(shape=backbone.input_shape[1:], name="image")
             x = inputs if augmentation is None else augmentation(inputs)
@@ -81,8 +91,8 @@ MUTANTS = {
             outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32",
                                          name="cancer_probability")(x)
             return keras.Model(inputs, outputs, name="cancer_classifier")
-        """,
-        "backbone not frozen": """
+        """},
+        "backbone not frozen": {"kind": "named-mistake", "code": """
             inputs = keras.Input(shape=backbone.input_shape[1:], name="image")
             x = inputs if augmentation is None else augmentation(inputs)
             x = backbone(x, training=False)
@@ -91,8 +101,8 @@ MUTANTS = {
             outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32",
                                          name="cancer_probability")(x)
             return keras.Model(inputs, outputs, name="cancer_classifier")
-        """,
-        "backbone called in training mode": """
+        """},
+        "backbone called in training mode": {"kind": "named-mistake", "code": """
             backbone.trainable = False
             inputs = keras.Input(shape=backbone.input_shape[1:], name="image")
             x = inputs if augmentation is None else augmentation(inputs)
@@ -102,8 +112,8 @@ MUTANTS = {
             outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32",
                                          name="cancer_probability")(x)
             return keras.Model(inputs, outputs, name="cancer_classifier")
-        """,
-        "float16 output under mixed precision": """
+        """},
+        "float16 output under mixed precision": {"kind": "named-mistake", "code": """
             backbone.trainable = False
             inputs = keras.Input(shape=backbone.input_shape[1:], name="image")
             x = inputs if augmentation is None else augmentation(inputs)
@@ -112,10 +122,10 @@ MUTANTS = {
             x = keras.layers.Dropout(dropout, name="head_dropout")(x)
             outputs = keras.layers.Dense(1, activation="sigmoid", name="cancer_probability")(x)
             return keras.Model(inputs, outputs, name="cancer_classifier")
-        """,
+        """},
     },
     "test_unfreeze_top_blocks": {
-        "unfreezes BatchNormalization too": """
+        "unfreezes BatchNormalization too": {"kind": "named-mistake", "code": """
             backbone = models.backbone_of(model)
             names = [layer.name for layer in backbone.layers]
             start = next(i for i, name in enumerate(names) if name.startswith(from_block))
@@ -123,12 +133,12 @@ MUTANTS = {
             for i, layer in enumerate(backbone.layers):
                 layer.trainable = i >= start
             return model
-        """,
-        "unfreezes the whole backbone": """
+        """},
+        "unfreezes the whole backbone": {"kind": "named-mistake", "code": """
             models.backbone_of(model).trainable = True
             return model
-        """,
-        "always from block6 (ignores `from_block`)": """
+        """},
+        "always from block6 (ignores `from_block`)": {"kind": "named-mistake", "code": """
             backbone = models.backbone_of(model)
             names = [layer.name for layer in backbone.layers]
             start = next(i for i, name in enumerate(names) if name.startswith("block6"))
@@ -137,13 +147,16 @@ MUTANTS = {
                 batch_norm = isinstance(layer, keras.layers.BatchNormalization)
                 layer.trainable = i >= start and not batch_norm
             return model
-        """,
+        """},
+        'calls casekit.finetune.unfreeze_top': {"kind": "casekit-call", "code": """
+            return finetune.unfreeze_top(model, from_block=from_block)
+        """},
     },
     "test_auroc_on_split": {
-        "AUROC of hard 0/1 predictions": """
+        "AUROC of hard 0/1 predictions": {"kind": "named-mistake", "code": """
             rows = predictions[predictions["split"] == split]
             return float(roc_auc_score(rows["y_true"], rows["score"] >= 0.5))
-        """,
+        """},
         "every split, not the one asked": """
             return float(roc_auc_score(predictions["y_true"], predictions["score"]))
         """,
@@ -151,5 +164,10 @@ MUTANTS = {
             rows = predictions[predictions["split"] == "val"]
             return float(roc_auc_score(rows["y_true"], rows["score"]))
         """,
+        'calls casekit.metrics.binary_report': {"kind": "casekit-call", "code": """
+            rows = predictions[predictions["split"] == split]
+            report = metrics.binary_report(rows["y_true"], rows["score"], n_boot=1)
+            return float(report["metrics"]["auroc"]["value"])
+        """},
     },
 }

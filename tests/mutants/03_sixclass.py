@@ -6,91 +6,108 @@ the exercise's solution cell (written unindented; it gets the markers' indentati
 
 MUTANTS = {
     "test_encode_labels": {
-        "classes in alphabetical order, not class_names": """
+        "classes in alphabetical order, not class_names": {"kind": "named-mistake", "code": """
             position = {name: i for i, name in enumerate(sorted(class_names))}
             indices = np.array([position[label] for label in labels], dtype=np.int64)
             one_hot = np.eye(len(class_names), dtype=np.float32)[indices]
             return indices, one_hot
-        """,
-        "integer one-hot rows": """
+        """},
+        "integer one-hot rows": {"kind": "named-mistake", "code": """
             position = {name: i for i, name in enumerate(class_names)}
             indices = np.array([position[label] for label in labels], dtype=np.int64)
             return indices, np.eye(len(class_names), dtype=int)[indices]
-        """,
-        "unknown labels silently become class 0": """
+        """},
+        "unknown labels silently become class 0": {"kind": "named-mistake", "code": """
             position = {name: i for i, name in enumerate(class_names)}
             indices = np.array([position.get(label, 0) for label in labels], dtype=np.int64)
             one_hot = np.eye(len(class_names), dtype=np.float32)[indices]
             return indices, one_hot
-        """,
+        """},
     },
     "test_softmax_head": {
-        "sigmoid instead of softmax": """
+        "sigmoid instead of softmax": {"kind": "named-mistake", "code": """
             x = layers.GlobalAveragePooling2D(name="avg_pool")(features)
             x = layers.Dropout(dropout, name="head_dropout")(x)
             return layers.Dense(num_classes, activation="sigmoid", dtype="float32",
                                 name="predictions")(x)
-        """,
+        """},
         "six units whatever num_classes": """
             x = layers.GlobalAveragePooling2D(name="avg_pool")(features)
             x = layers.Dropout(dropout, name="head_dropout")(x)
             return layers.Dense(6, activation="softmax", dtype="float32", name="predictions")(x)
         """,
-        "float16 probabilities under mixed precision": """
+        "float16 probabilities under mixed precision": {"kind": "named-mistake", "code": """
             x = layers.GlobalAveragePooling2D(name="avg_pool")(features)
             x = layers.Dropout(dropout, name="head_dropout")(x)
             return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
-        """,
+        """},
         "dropout also at prediction time": """
             x = layers.GlobalAveragePooling2D(name="avg_pool")(features)
             x = layers.Dropout(dropout, name="head_dropout")(x, training=True)
             return layers.Dense(num_classes, activation="softmax", dtype="float32",
                                 name="predictions")(x)
         """,
+        "calls casekit's own head (models._classifier)": {"kind": "casekit-call", "code": """
+            return models._classifier(features, num_classes, dropout)
+        """},
     },
     "test_focal_loss": {
-        "no clipping: log(0)": """
+        "no clipping: log(0)": {"kind": "named-mistake", "code": """
             y_true = ops.cast(y_true, "float32")
             p_true = ops.sum(y_true * ops.cast(y_pred, "float32"), axis=-1)
             return -ops.power(1.0 - p_true, gamma) * ops.log(p_true)
-        """,
-        "p_t ** gamma instead of (1 - p_t) ** gamma": """
+        """},
+        "p_t ** gamma instead of (1 - p_t) ** gamma": {"kind": "named-mistake", "code": """
             y_true = ops.cast(y_true, "float32")
             y_pred = ops.clip(ops.cast(y_pred, "float32"), 1e-7, 1.0 - 1e-7)
             p_true = ops.sum(y_true * y_pred, axis=-1)
             return -ops.power(p_true, gamma) * ops.log(p_true)
-        """,
-        "mean over the batch, not one value per image": """
+        """},
+        "mean over the batch, not one value per image": {"kind": "named-mistake", "code": """
             y_true = ops.cast(y_true, "float32")
             y_pred = ops.clip(ops.cast(y_pred, "float32"), 1e-7, 1.0 - 1e-7)
             p_true = ops.sum(y_true * y_pred, axis=-1)
             return ops.mean(-ops.power(1.0 - p_true, gamma) * ops.log(p_true))
-        """,
-        "NumPy instead of keras.ops (breaks in fit)": """
+        """},
+        "NumPy instead of keras.ops (breaks in fit)": {"kind": "named-mistake", "code": """
             y_true = np.asarray(y_true, dtype="float32")
             y_pred = np.clip(np.asarray(y_pred, dtype="float32"), 1e-7, 1.0 - 1e-7)
             p_true = np.sum(y_true * y_pred, axis=-1)
             return -np.power(1.0 - p_true, gamma) * np.log(p_true)
-        """,
+        """},
+        'no (1 - p_t) ** gamma factor: plain cross-entropy': {"kind": "named-mistake", "code": """
+            y_true = ops.cast(y_true, "float32")
+            y_pred = ops.clip(ops.cast(y_pred, "float32"), 1e-7, 1.0 - 1e-7)
+            return -ops.log(ops.sum(y_true * y_pred, axis=-1))
+        """},
+        'calls casekit.losses.CategoricalFocalLoss': {"kind": "casekit-call", "code": """
+            return losses.CategoricalFocalLoss(gamma=gamma).call(y_true, y_pred)
+        """},
     },
     "test_balanced_accuracy": {
-        "plain accuracy": """
+        "plain accuracy": {"kind": "named-mistake", "code": """
             counts = np.asarray(cm, dtype=float)
             return float(np.trace(counts) / counts.sum())
-        """,
-        "divides by the column sums (precision)": """
+        """},
+        "divides by the column sums (precision)": {"kind": "named-mistake", "code": """
             counts = np.asarray(cm, dtype=float)
             predicted = counts.sum(axis=0)
             return float(np.mean(np.diag(counts) / np.maximum(predicted, 1)))
-        """,
-        "classes without true images count as recall 0": """
+        """},
+        "classes without true images count as recall 0": {"kind": "named-mistake", "code": """
             counts = np.asarray(cm, dtype=float)
             support = counts.sum(axis=1)
             return float(np.mean(np.diag(counts) / np.maximum(support, 1)))
-        """,
+        """},
+        "calls casekit's multiclass_rates": {"kind": "casekit-call", "code": """
+            from casekit.metrics.confusion import multiclass_rates
+
+            rates = multiclass_rates(np.asarray(cm, dtype=float)[None])
+            return float(rates["balanced_accuracy"][0])
+        """},
     },
     "test_most_confused_pairs": {
-        "sorted by count, not share": """
+        "sorted by count, not share": {"kind": "named-mistake", "code": """
             counts = np.asarray(cm, dtype=float)
             rows = counts.sum(axis=1)
             records = [
@@ -102,8 +119,8 @@ MUTANTS = {
             table = pd.DataFrame(records, columns=["true", "predicted", "count", "share"])
             table = table.sort_values("count", ascending=False, kind="stable")
             return table.head(top).reset_index(drop=True)
-        """,
-        "includes the diagonal": """
+        """},
+        "includes the diagonal": {"kind": "named-mistake", "code": """
             counts = np.asarray(cm, dtype=float)
             rows = counts.sum(axis=1)
             records = [
@@ -115,8 +132,8 @@ MUTANTS = {
             table = pd.DataFrame(records, columns=["true", "predicted", "count", "share"])
             table = table.sort_values("share", ascending=False, kind="stable")
             return table.head(top).reset_index(drop=True)
-        """,
-        "share of the predicted column": """
+        """},
+        "share of the predicted column": {"kind": "named-mistake", "code": """
             counts = np.asarray(cm, dtype=float)
             columns = counts.sum(axis=0)
             records = [
@@ -128,8 +145,8 @@ MUTANTS = {
             table = pd.DataFrame(records, columns=["true", "predicted", "count", "share"])
             table = table.sort_values("share", ascending=False, kind="stable")
             return table.head(top).reset_index(drop=True)
-        """,
-        "keeps cells without images": """
+        """},
+        "keeps cells without images": {"kind": "named-mistake", "code": """
             counts = np.asarray(cm, dtype=float)
             rows = counts.sum(axis=1)
             records = [
@@ -140,6 +157,6 @@ MUTANTS = {
             table = pd.DataFrame(records, columns=["true", "predicted", "count", "share"])
             table = table.sort_values("share", ascending=False, kind="stable")
             return table.head(top).reset_index(drop=True)
-        """,
+        """},
     },
 }

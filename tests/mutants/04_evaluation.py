@@ -6,13 +6,13 @@ the exercise's solution cell (written unindented; it gets the markers' indentati
 
 MUTANTS = {
     "test_sensitivity_specificity": {
-        "threshold on the wrong side (score > t)": """
+        "threshold on the wrong side (score > t)": {"kind": "named-mistake", "code": """
             cancer = np.asarray(y_true) == 1
             called = np.asarray(scores, dtype=float) > threshold
             tp, fn = np.sum(called & cancer), np.sum(~called & cancer)
             tn, fp = np.sum(~called & ~cancer), np.sum(called & ~cancer)
             return float(tp / (tp + fn)), float(tn / (tn + fp))
-        """,
+        """},
         "low scores called cancer": """
             cancer = np.asarray(y_true) == 1
             called = np.asarray(scores, dtype=float) <= threshold
@@ -20,65 +20,73 @@ MUTANTS = {
             tn, fp = np.sum(~called & ~cancer), np.sum(called & ~cancer)
             return float(tp / (tp + fn)), float(tn / (tn + fp))
         """,
-        "rates over all images (wrong denominator)": """
+        "rates over all images (wrong denominator)": {"kind": "named-mistake", "code": """
             cancer = np.asarray(y_true) == 1
             called = np.asarray(scores, dtype=float) >= threshold
             n = len(cancer)
             return float(np.sum(called & cancer) / n), float(np.sum(~called & ~cancer) / n)
-        """,
+        """},
+        'calls casekit.metrics.threshold_stats': {"kind": "casekit-call", "code": """
+            rates = metrics.threshold_stats(y_true, scores, threshold)
+            return float(rates["sensitivity"]), float(rates["specificity"])
+        """},
     },
     "test_highest_threshold": {
-        "the lowest threshold reaching the target": """
+        "the lowest threshold reaching the target": {"kind": "named-mistake", "code": """
             cancer = np.asarray(y_true) == 1
             s = np.asarray(scores, dtype=float)
             for threshold in np.sort(np.unique(s)):
                 if np.mean(s[cancer] >= threshold) >= target:
                     return float(threshold)
-        """,
-        "sensitivity must exceed the target strictly": """
+        """},
+        "sensitivity must exceed the target strictly": {"kind": "named-mistake", "code": """
             cancer = np.asarray(y_true) == 1
             s = np.asarray(scores, dtype=float)
             for threshold in np.sort(np.unique(s))[::-1]:
                 if np.mean(s[cancer] >= threshold) > target:
                     return float(threshold)
-        """,
-        "strictly above the threshold counts as positive": """
+        """},
+        "strictly above the threshold counts as positive": {"kind": "named-mistake", "code": """
             cancer = np.asarray(y_true) == 1
             s = np.asarray(scores, dtype=float)
             for threshold in np.sort(np.unique(s))[::-1]:
                 if np.mean(s[cancer] > threshold) >= target:
                     return float(threshold)
-        """,
+        """},
+        'calls casekit.metrics.threshold_for_sensitivity': {"kind": "casekit-call", "code": """
+            chosen = metrics.threshold_for_sensitivity(y_true, scores, target=target)
+            return float(chosen["threshold"])
+        """},
     },
     "test_honest_operating_point": {
-        "threshold chosen on the test rows": """
+        "threshold chosen on the test rows": {"kind": "named-mistake", "code": """
             test = predictions[predictions["split"] == "test"]
             threshold = metrics.threshold_for_sensitivity(test["y_true"], test["score"],
-                                                          target)["threshold"]
+                                                          target=target)["threshold"]
             rates = metrics.threshold_stats(test["y_true"], test["score"], threshold)
             return {"threshold": threshold, "sensitivity": rates["sensitivity"],
                     "specificity": rates["specificity"]}
-        """,
-        "rates measured on the validation rows": """
+        """},
+        "rates measured on the validation rows": {"kind": "named-mistake", "code": """
             val = predictions[predictions["split"] == "val"]
             threshold = metrics.threshold_for_sensitivity(val["y_true"], val["score"],
-                                                          target)["threshold"]
+                                                          target=target)["threshold"]
             rates = metrics.threshold_stats(val["y_true"], val["score"], threshold)
             return {"threshold": threshold, "sensitivity": rates["sensitivity"],
                     "specificity": rates["specificity"]}
-        """,
+        """},
         "threshold chosen on every row but test": """
             fit = predictions[predictions["split"] != "test"]
             test = predictions[predictions["split"] == "test"]
             threshold = metrics.threshold_for_sensitivity(fit["y_true"], fit["score"],
-                                                          target)["threshold"]
+                                                          target=target)["threshold"]
             rates = metrics.threshold_stats(test["y_true"], test["score"], threshold)
             return {"threshold": threshold, "sensitivity": rates["sensitivity"],
                     "specificity": rates["specificity"]}
         """,
     },
     "test_grouped_bootstrap_ci": {
-        "resamples images, not patients": """
+        "resamples images, not patients": {"kind": "named-mistake", "code": """
             y, s = np.asarray(y), np.asarray(s, dtype=float)
             rng = np.random.default_rng(seed)
             values = []
@@ -87,8 +95,8 @@ MUTANTS = {
                 values.append(stat(y[rows], s[rows]))
             low, high = np.nanpercentile(np.asarray(values, dtype=float), [2.5, 97.5])
             return float(low), float(high)
-        """,
-        "draws patients without replacement": """
+        """},
+        "draws patients without replacement": {"kind": "named-mistake", "code": """
             y, s, groups = np.asarray(y), np.asarray(s, dtype=float), np.asarray(groups)
             rng = np.random.default_rng(seed)
             names = np.unique(groups)
@@ -100,8 +108,8 @@ MUTANTS = {
                 values.append(stat(y[rows], s[rows]))
             low, high = np.nanpercentile(np.asarray(values, dtype=float), [2.5, 97.5])
             return float(low), float(high)
-        """,
-        "a fixed seed (ignores `seed`)": """
+        """},
+        "a fixed seed (ignores `seed`)": {"kind": "named-mistake", "code": """
             y, s, groups = np.asarray(y), np.asarray(s, dtype=float), np.asarray(groups)
             rng = np.random.default_rng(0)
             names = np.unique(groups)
@@ -113,8 +121,8 @@ MUTANTS = {
                 values.append(stat(y[rows], s[rows]))
             low, high = np.nanpercentile(np.asarray(values, dtype=float), [2.5, 97.5])
             return float(low), float(high)
-        """,
-        "5th and 95th percentiles": """
+        """},
+        "5th and 95th percentiles": {"kind": "named-mistake", "code": """
             y, s, groups = np.asarray(y), np.asarray(s, dtype=float), np.asarray(groups)
             rng = np.random.default_rng(seed)
             names = np.unique(groups)
@@ -126,18 +134,18 @@ MUTANTS = {
                 values.append(stat(y[rows], s[rows]))
             low, high = np.nanpercentile(np.asarray(values, dtype=float), [5, 95])
             return float(low), float(high)
-        """,
+        """},
     },
     "test_expected_calibration_error": {
-        "unweighted mean over the bins": """
+        "unweighted mean over the bins": {"kind": "named-mistake", "code": """
             y = np.asarray(y_true, dtype=float)
             p = np.asarray(probs, dtype=float)
             bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
             gaps = [abs(y[bins == b].mean() - p[bins == b].mean())
                     for b in range(n_bins) if (bins == b).any()]
             return float(np.mean(gaps))
-        """,
-        "p = 1.0 falls out of the last bin": """
+        """},
+        "p = 1.0 falls out of the last bin": {"kind": "named-mistake", "code": """
             y = np.asarray(y_true, dtype=float)
             p = np.asarray(probs, dtype=float)
             bins = (p * n_bins).astype(int)
@@ -147,7 +155,7 @@ MUTANTS = {
                 if inside.any():
                     ece += inside.mean() * abs(y[inside].mean() - p[inside].mean())
             return float(ece)
-        """,
+        """},
         "always 10 bins (ignores `n_bins`)": """
             y = np.asarray(y_true, dtype=float)
             p = np.asarray(probs, dtype=float)
@@ -159,7 +167,7 @@ MUTANTS = {
                     ece += inside.mean() * abs(y[inside].mean() - p[inside].mean())
             return float(ece)
         """,
-        "signed gaps cancel out": """
+        "signed gaps cancel out": {"kind": "named-mistake", "code": """
             y = np.asarray(y_true, dtype=float)
             p = np.asarray(probs, dtype=float)
             bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
@@ -169,6 +177,9 @@ MUTANTS = {
                 if inside.any():
                     ece += inside.mean() * (y[inside].mean() - p[inside].mean())
             return float(abs(ece))
-        """,
+        """},
+        'calls casekit.metrics.expected_calibration_error': {"kind": "casekit-call", "code": """
+            return float(metrics.expected_calibration_error(y_true, probs, n_bins=n_bins))
+        """},
     },
 }
