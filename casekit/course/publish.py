@@ -39,6 +39,7 @@ from string import Template
 
 import nbformat
 
+import casekit
 from casekit.course.config import CourseError, course_root
 from casekit.course.hosting import Hosting, load_hosting
 from casekit.course.release import release
@@ -67,21 +68,17 @@ def publish(dest: str | os.PathLike[str], root: str | os.PathLike[str] | None = 
     previous = _previous_files(dest)
     with tempfile.TemporaryDirectory(prefix="casekit-publish-") as tmp:
         tree = Path(tmp)
-        release(out=tree / "notebooks", root=root)
-        shutil.copytree(root / "casekit", tree / "casekit", ignore=_IGNORE)
+        shutil.copytree(Path(casekit.__file__).parent, tree / "casekit", ignore=_IGNORE)
         for name in COPIED:
             shutil.copy2(root / name, tree / name)
-        (tree / "README.md").write_text(student_readme(tree / "notebooks", hosting),
-                                        encoding="utf-8")
         (tree / "DATASETS.md").write_text(datasets_document(), encoding="utf-8")
         (tree / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
-        files = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*") if p.is_file())
-        clashes = [f for f in files if (dest / f).exists() and f not in previous]
-        if clashes:
-            raise CourseError(f"{dest} already holds files casekit did not publish: "
-                              f"{', '.join(clashes[:5])}{' …' if len(clashes) > 5 else ''}; "
-                              "publish into an empty folder or a fresh clone of the student "
-                              "repository")
+        _refuse_clashes(dest, _files(tree) + ["README.md"], previous)  # before the slow part
+        release(out=tree / "notebooks", root=root)
+        (tree / "README.md").write_text(student_readme(tree / "notebooks", hosting),
+                                        encoding="utf-8")
+        files = _files(tree)
+        _refuse_clashes(dest, files, previous)
         for name in files:
             target = dest / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +120,19 @@ def datasets_document() -> str:
         parts.append(f"## {spec.title}\n\n{spec.attribution()}\n\n"
                      f"Sources: Kaggle `{spec.kaggle_handle}`; official {spec.official_doi}.\n")
     return "\n".join(parts)
+
+
+def _files(tree: Path) -> list[str]:
+    return sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*") if p.is_file())
+
+
+def _refuse_clashes(dest: Path, files: list[str], previous: set[str]) -> None:
+    clashes = [f for f in files if (dest / f).exists() and f not in previous]
+    if clashes:
+        raise CourseError(f"{dest} already holds files casekit did not publish: "
+                          f"{', '.join(clashes[:5])}{' …' if len(clashes) > 5 else ''}; "
+                          "publish into an empty folder or a fresh clone of the student "
+                          "repository")
 
 
 def _previous_files(dest: Path) -> set[str]:
