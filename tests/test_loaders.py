@@ -63,7 +63,7 @@ def test_ham_kaggle_layouts_load(tmp_path, folders, extension):
     assert df["age"].dtype == "float64" and pd.isna(df["age"][2]) and df["age"][0] == 80.0
     assert df["sex"].tolist()[:2] == ["male", "male"] and pd.isna(df["sex"][2])
     assert df["site"][3] == "lower extremity" and pd.isna(df["site"][2])
-    assert df["localization"][2] == "unknown"  # the raw column keeps the raw value
+    assert pd.isna(df["localization"][2])  # HAM's "unknown": missing, as in every column
     assert df["skin_type"].dtype == "Int64" and df["skin_type"].isna().all()
 
 
@@ -163,11 +163,36 @@ def test_unknown_labels_are_named(tmp_path):
         datasets.load_metadata("pad_ufes_20", root)
 
 
+def test_unk_is_missing_in_every_column_by_one_rule(tmp_path):
+    # Issue 11 item 5: UNK became NA in the symptom columns but stayed a category in
+    # background_father/background_mother (95 and 84 rows of the real metadata).
+    root = write_pad(tmp_path / "pad")
+    meta = root / "metadata.csv"
+    with meta.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[0].update(background_father="UNK", background_mother="unk", gender="UNK",
+                   fitspatrick="UNK", diameter_1="Unk", smoke="UNK", region="UNK")
+    rows[2].update(background_mother="UNK")
+    with meta.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=PAD_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    df = datasets.load_metadata("pad_ufes_20", root)
+    for column in ("background_father", "background_mother", "gender", "fitspatrick",
+                   "diameter_1", "smoke", "region", "sex", "site", "skin_type"):
+        assert pd.isna(df[column][0]), column
+    assert pd.isna(df["background_mother"][2]) and df["background_father"][2] == "BRAZIL"
+    assert df["background_mother"].value_counts().to_dict() == {"POMERANIA": 1, "BRAZIL": 1}
+    assert df["fitspatrick"].dtype == "Int64" and df["diameter_1"].dtype == "float64"
+    text = df.select_dtypes(include=["object", "string"])
+    assert not text.apply(lambda c: c.str.lower().isin(["unk", "unknown"])).any().any()
+
+
 def test_bad_boolean_and_number_cells_are_named(tmp_path):
     root = write_pad(tmp_path / "pad")
     meta = root / "metadata.csv"
     meta.write_text(meta.read_text().replace("PAT_46_881_939.png,True", "PAT_46_881_939.png,yes"))
-    with pytest.raises(DatasetError, match=r"column 'biopsed' must hold True/False/UNK.*'yes'"):
+    with pytest.raises(DatasetError, match=r"'biopsed' must hold True/False \(or UNK\).*'yes'"):
         datasets.load_metadata("pad_ufes_20", root)
     meta.write_text(meta.read_text().replace(",yes", ",True").replace(",55,", ",fifty,", 1))
     with pytest.raises(DatasetError, match=r"column 'age' must hold numbers.*'fifty'"):

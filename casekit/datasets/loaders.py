@@ -2,10 +2,17 @@
 
 The normalised columns come first (``registry.NORMALISED_COLUMNS``: image_id, image_path,
 label, label_idx, target_binary, group_id, age, sex, site, skin_type), then the dataset's
-own columns, typed: numbers as numbers, PAD-UFES-20's True/False/UNK answers as pandas'
-nullable boolean (UNK and empty cells → NA), BRASIL spelled BRAZIL. Raw columns whose
-name is also a normalised column (HAM's ``image_id``, ``age``, ``sex``) appear once, in
-their normalised form.
+own columns, typed: numbers as numbers, PAD-UFES-20's True/False answers as pandas'
+nullable boolean, BRASIL spelled BRAZIL. Raw columns whose name is also a normalised
+column (HAM's ``image_id``, ``age``, ``sex``) appear once, in their normalised form.
+
+Missing values, one rule for every column of both datasets: an empty cell and the
+dataset's own word for "not known" (``RawTypes.unknown``: PAD-UFES-20 writes ``UNK``,
+HAM10000 ``unknown``; any letter case) become missing (``pd.NA``/NaN), whatever the
+column's type — symptoms, numbers, ``background_father``/``background_mother`` (95 and
+84 ``UNK`` rows in PAD-UFES-20 besides about 820 empty ones), HAM's ``localization``. So
+``df[column].isna()`` counts every unknown answer, and no "UNK" or "unknown" category is
+left to be mistaken for a real value (count it with ``value_counts(dropna=False)``).
 
 Example:
     >>> import tempfile
@@ -47,10 +54,11 @@ class RawTypes:
     booleans: tuple[str, ...] = ()
     spellings: tuple[tuple[str, str, str], ...] = ()  # (column, variant, canonical)
     skin_type: str | None = None
+    unknown: frozenset[str] = frozenset()  # the dataset's "not known" words, lower case
 
 
 RAW_TYPES: dict[str, RawTypes] = {
-    "ham10000": RawTypes(floats=("age",)),
+    "ham10000": RawTypes(floats=("age",), unknown=frozenset({"unknown"})),
     "pad_ufes_20": RawTypes(
         floats=("age", "diameter_1", "diameter_2"),
         integers=("lesion_id", "fitspatrick"),
@@ -64,10 +72,11 @@ RAW_TYPES: dict[str, RawTypes] = {
             ("background_mother", "BRASIL", "BRAZIL"),
         ),
         skin_type="fitspatrick",
+        unknown=frozenset({"unk"}),
     ),
 }
 
-_BOOLEANS = {"true": True, "false": False, "unk": pd.NA, "": pd.NA}
+_BOOLEANS = {"true": True, "false": False, "": pd.NA}
 _SEXES = {"male", "female"}
 _UNKNOWN_SITES = {"", "unknown"}
 
@@ -142,6 +151,7 @@ def image_ids(raw: pd.DataFrame, spec: DatasetSpec) -> pd.Series:
 def normalise(raw: pd.DataFrame, spec: DatasetSpec, source: str = "metadata") -> pd.DataFrame:
     """Build the normalised table (``image_path`` left NA) from checked raw metadata."""
     types = RAW_TYPES[spec.name]
+    raw = raw.apply(lambda text: text.where(~text.str.lower().isin(types.unknown), ""))
     typed = _typed_columns(raw, types, source)
     label = raw[spec.label_column].astype("string")
     image_id = image_ids(raw, spec)
@@ -205,7 +215,7 @@ def _booleans(text: pd.Series, name: str, source: str) -> pd.Series:
     lower = text.str.lower()
     bad = text[~lower.isin(_BOOLEANS)]
     if len(bad):
-        raise DatasetError(f"{source}: column {name!r} must hold True/False/UNK; found "
+        raise DatasetError(f"{source}: column {name!r} must hold True/False (or UNK); found "
                            f"{list(bad.unique()[:EXAMPLES])}")
     return lower.map(_BOOLEANS).astype("boolean")
 
