@@ -77,25 +77,20 @@ def stale_packages(modules: Iterable[str] | None = None, *,
     """
     importlib.invalidate_caches()
     since = session_start() if since is None else since
-    owners = metadata.packages_distributions()
     wanted = None if modules is None else set(modules)
-    stale = []
-    for name, module in list(sys.modules.items()):
-        if "." in name or module is None or (wanted is not None and name not in wanted):
-            continue
-        loaded = getattr(module, "__version__", None)
-        if not isinstance(loaded, str):
-            continue
-        for dist_name in dict.fromkeys(owners.get(name, [])):
-            try:
-                dist = metadata.distribution(dist_name)
-            except metadata.PackageNotFoundError:
+    stale: dict[tuple[str, str], StalePackage] = {}
+    for dist in metadata.distributions():
+        if since is not None and _written_at(dist) <= since:
+            continue  # cheap: only packages (re)installed during this session are read
+        for name in _top_level_modules(dist):
+            module = sys.modules.get(name)
+            if module is None or (wanted is not None and name not in wanted):
                 continue
-            if since is not None and _written_at(dist) <= since:
-                continue
-            if not _same_version(loaded, dist.version):
-                stale.append(StalePackage(name, dist.metadata["Name"], loaded, dist.version))
-    return stale
+            loaded = getattr(module, "__version__", None)
+            if isinstance(loaded, str) and not _same_version(loaded, dist.version):
+                found = StalePackage(name, dist.metadata["Name"], loaded, dist.version)
+                stale[(name, found.distribution)] = found
+    return list(stale.values())
 
 
 def check_install(modules: Iterable[str] | None = None) -> None:
@@ -133,19 +128,36 @@ def enable_widgets() -> bool:
 
 
 def _written_at(dist: metadata.Distribution) -> float:
-    """When ``dist`` was installed: the mtime of the folder holding its METADATA.
+    """When ``dist`` was installed: the mtime of its ``.dist-info`` folder.
 
-    Installers (pip, uv) create that ``.dist-info`` folder anew, even when they hard-link
-    or copy older files into it. Unknown (no file list): minus infinity, i.e. "long ago",
-    so a package casekit cannot date never asks for a restart that would not clear it.
+    Installers (pip, uv) create that folder anew, even when they hard-link or copy older
+    files into it. Unknown: minus infinity, i.e. "long ago", so a package casekit cannot
+    date never asks for a restart that would not clear it.
     """
+    folder = getattr(dist, "_path", None)  # PathDistribution's folder (all Pythons >= 3.8)
+    if folder is None:
+        metadata_file = next((f for f in dist.files or [] if f.name == "METADATA"), None)
+        folder = Path(dist.locate_file(metadata_file)).parent if metadata_file else None
+    try:
+        return Path(folder).stat().st_mtime if folder is not None else float("-inf")
+    except OSError:
+        return float("-inf")
+
+
+def _top_level_modules(dist: metadata.Distribution) -> set[str]:
+    """Top-level import names a distribution installs (``top_level.txt``, else its RECORD)."""
+    listed = dist.read_text("top_level.txt")
+    if listed:
+        return {line.strip() for line in listed.splitlines() if line.strip()}
+    names = set()
     for file in dist.files or []:
-        if file.name in ("METADATA", "PKG-INFO"):
-            try:
-                return Path(dist.locate_file(file)).parent.stat().st_mtime
-            except OSError:
-                break
-    return float("-inf")
+        first = file.parts[0]
+        if len(file.parts) > 1 and not first.endswith((".dist-info", ".data")) \
+                and first not in ("..", "__pycache__"):
+            names.add(first)
+        elif len(file.parts) == 1 and first.endswith(".py"):
+            names.add(first[:-3])
+    return names
 
 
 def _same_version(a: str, b: str) -> bool:
