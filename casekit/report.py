@@ -81,7 +81,7 @@ def write_results_document(runs: str | os.PathLike[str] | Run | Sequence, *,
                            title: str = "Skin-lesion classifier: results",
                            n_boot: int = 1000, seed: int = 0,
                            target_sensitivity: float = 0.9, n_boot_subgroups: int = 200,
-                           progress: bool = True) -> dict:
+                           dpi: int = 150, progress: bool = True) -> dict:
     """Evaluate run folders and write ``results.md``, ``results.html``, ``metrics.json``
     and the PNG figures.
 
@@ -95,6 +95,7 @@ def write_results_document(runs: str | os.PathLike[str] | Run | Sequence, *,
         target_sensitivity: binary: the sensitivity (fraction) the threshold chosen on
             validation must reach.
         n_boot_subgroups: resamples per subgroup.
+        dpi: resolution of the PNG figures (dots per inch).
         progress: show progress bars.
 
     Returns:
@@ -112,7 +113,7 @@ def write_results_document(runs: str | os.PathLike[str] | Run | Sequence, *,
                      n_boot_subgroups=n_boot_subgroups, progress=progress)
         for run in loaded
     ]
-    figures = _figures(evaluations, out_dir, n_boot=n_boot, seed=seed)
+    figures = _figures(evaluations, out_dir, n_boot=n_boot, seed=seed, dpi=dpi)
     context = _context(evaluations, title=title, figures=figures)
     document = render_markdown(context, figure=lambda name: f"figures/{name}.png")
     body = markdown.markdown(
@@ -173,8 +174,8 @@ def _load_runs(runs) -> list[Run]:
 
 
 # ---------------------------------------------------------------------------- figures
-def _figures(evaluations: list[Evaluation], out_dir: Path, *, n_boot: int,
-             seed: int) -> dict[str, Path]:
+def _figures(evaluations: list[Evaluation], out_dir: Path, *, n_boot: int, seed: int,
+             dpi: int) -> dict[str, Path]:
     folder = out_dir / "figures"
     paths = {}
     for e in evaluations:
@@ -192,7 +193,8 @@ def _figures(evaluations: list[Evaluation], out_dir: Path, *, n_boot: int,
             figures["training"] = plots.plot_training_curves(
                 e.run.history, fine_tune_epoch=e.run.info.get("fine_tune_epoch"))
         for name, fig in figures.items():
-            paths[f"{key}_{name}"] = plots.save_figure(fig, folder / f"{key}_{name}.png")
+            paths[f"{key}_{name}"] = plots.save_figure(fig, folder / f"{key}_{name}.png",
+                                                       dpi=dpi)
     gradcam = next((run_figure for e in evaluations
                     if (run_figure := e.run.figure("gradcam")) is not None), None)
     if gradcam is not None:
@@ -267,20 +269,15 @@ def _task(e: Evaluation, spec: DatasetSpec | None, word: str) -> dict:
             f"value ({boot['ci']:.0%} CI)": [_estimate(v) for v in report["metrics"].values()],
         }), index=False),
         "undefined": [(_undefined_name(k), text) for k, text in e.undefined.items()],
-        "threshold_text": (
-            "Sensitivity, specificity, PPV, NPV, accuracy and F1 call an image positive when "
-            f"its score is ≥ {report['threshold']:g}." if binary else ""),
-        "operating_text": _operating_text(report, e.operating_point, e.split) if binary else "",
+        "threshold": f"{report['threshold']:g}" if binary else None,
+        "own_threshold": _threshold_facts(report) if binary else None,
+        "chosen": _chosen_facts(e.operating_point),
         "per_class": None if binary else _per_class_table(report["per_class"]),
         "small_classes": "" if binary else ", ".join(
             report["per_class"].index[report["per_class"]["n"] < SMALL_CLASS].tolist()),
         "context": spec.published_results.get(info["task"], "") if spec is not None else "",
-        "rule": "score ≥ " + f"{report['threshold']:g}" if binary
-        else "the class with the highest probability",
         "confusion": _table(report["confusion_matrix"]["counts"].rename_axis(
             "true ↓ / predicted →")),
-        "calibration_what": "the predicted probability of the positive class" if binary
-        else "the top probability (confidence) against being right",
         "ece": _estimate(report["metrics"]["ece"]) if "ece" in report["metrics"] else UNDEFINED,
         "subgroups": _subgroup_table(report.get("subgroups"), word),
         "subgroup_n_boot": report.get("subgroup_n_boot", boot["n_boot"]),
@@ -295,20 +292,24 @@ def _undefined_name(key: str) -> str:
     return f"{label} at the threshold chosen on validation" if prefix else label
 
 
-def _operating_text(report: dict, operating: dict | None, split: str) -> str:
+def _threshold_facts(report: dict) -> dict:
     own = report["threshold_for_sensitivity"]
+    return {"target": f"{own['target']:.0%}", "threshold": f"{own['threshold']:.3f}",
+            "specificity": f"{own['specificity']:.3f}"}
+
+
+def _chosen_facts(operating: dict | None) -> dict | None:
+    """The threshold chosen on validation and its test rates, formatted; None if none."""
     if operating is None:
-        return (f"To reach {own['target']:.0%} sensitivity on these same images the threshold "
-                f"would be {own['threshold']:.3f} (specificity {own['specificity']:.3f}). "
-                "Chosen and measured on the same images, this is optimistic.")
+        return None
     chosen = operating["chosen_on_val"]
-    return (f"Threshold chosen on the validation split for ≥ {chosen['target']:.0%} "
-            f"sensitivity: {chosen['threshold']:.3f} (validation sensitivity "
-            f"{chosen['sensitivity']:.3f}, specificity {chosen['specificity']:.3f}). Applied to "
-            f"the {split} split: sensitivity {_estimate(operating['metrics']['sensitivity'])}, "
-            f"specificity {_estimate(operating['metrics']['specificity'])}, PPV "
-            f"{_estimate(operating['metrics']['ppv'])}, NPV "
-            f"{_estimate(operating['metrics']['npv'])}.")
+    return {
+        "target": f"{chosen['target']:.0%}", "threshold": f"{chosen['threshold']:.3f}",
+        "val_sensitivity": f"{chosen['sensitivity']:.3f}",
+        "val_specificity": f"{chosen['specificity']:.3f}",
+        **{name: _estimate(operating["metrics"][name])
+           for name in ("sensitivity", "specificity", "ppv", "npv")},
+    }
 
 
 def _per_class_table(per_class: pd.DataFrame) -> dict:
@@ -374,8 +375,12 @@ def _card(evaluations: list[Evaluation], spec: DatasetSpec | None, tasks: list[d
                                                           f"value ({ci} CI)"]), index=False),
         "metrics_text": (f"Headline numbers on each run's {evaluations[0].split} split with "
                          f"{ci} bootstrap intervals; each task's section gives them all."),
-        "ethics": _ethics(evaluations, spec),
-        "caveats": _caveats(evaluations, spec),
+        "dataset": None if spec is None else {
+            "licence": spec.licence, "modality": spec.modality, "caveats": list(spec.caveats)},
+        "skin": _skin_type_facts(evaluations, spec),
+        "random_weights": [t["title"] for t, e in zip(tasks, evaluations, strict=True)
+                           if _weights(e.run.info).startswith("none")],
+        "small_classes": _small_classes(evaluations, tasks),
     }
 
 
@@ -388,67 +393,31 @@ def _weights(info: dict) -> str:
     return str(weights)
 
 
-def _ethics(evaluations: list[Evaluation], spec: DatasetSpec | None) -> list[str]:
-    items = [
-        "Errors are not equal: a missed cancer (false negative) can delay treatment, a false "
-        "alarm causes worry and needless procedures. Where to set the threshold is a clinical "
-        "decision, not a property of the model.",
-        _skin_type_item(evaluations, spec),
-    ]
-    if spec is None:
-        items.append("No photograph of a person was used: the images are generated.")
-    else:
-        items.append(f"The images are photographs of patients, shared under the dataset's "
-                     f"licence ({spec.licence}): use them only as it allows and never try to "
-                     "identify anyone.")
-    return items
-
-
-def _skin_type_item(evaluations: list[Evaluation], spec: DatasetSpec | None) -> str:
+def _skin_type_facts(evaluations: list[Evaluation], spec: DatasetSpec | None) -> dict:
+    """Fitzpatrick types V–VI among the evaluated images (and, for real data, the dataset)."""
     data = evaluations[0].data
     known = pd.to_numeric(data["skin_type"], errors="coerce").dropna() if "skin_type" in data \
         else pd.Series(dtype=float)
-    if not len(known):
-        return ("Fairness: no Fitzpatrick skin type is recorded for these images; performance on "
-                "darker skin (types V–VI) is unknown.")
-    dark = int((known >= 5).sum())
-    text = (f"Fairness: {dark} of {len(known)} evaluation images with a recorded Fitzpatrick "
-            f"skin type are type V or VI")
+    facts = {"known": len(known), "dark": int((known >= 5).sum()), "dataset": None}
     if spec is not None and spec.skin_type_counts:
-        total = sum(spec.skin_type_counts.values())
-        dark_all = sum(n for t, n in spec.skin_type_counts.items() if t >= 5)
-        text += f" ({spec.title.split(' (')[0]} as a whole: {dark_all:,} of {total:,})"
-    return text + ("; the model is untested on darker skin." if dark < SMALL_CLASS
-                   else "; compare their subgroup rows below.")
+        facts["dataset"] = {
+            "name": spec.title.split(" (")[0],
+            "dark": f"{sum(n for t, n in spec.skin_type_counts.items() if t >= 5):,}",
+            "known": f"{sum(spec.skin_type_counts.values()):,}",
+        }
+    return facts
 
 
-def _caveats(evaluations: list[Evaluation], spec: DatasetSpec | None) -> list[str]:
-    items = []
-    if spec is None:
-        items.append("Synthetic data: the numbers show that the pipeline runs; they say "
-                     "nothing about real skin lesions or about any real dataset.")
-    items.append("Same-source test set: the evaluation images come from the same data as the "
-                 "training images. Performance elsewhere (another clinic, camera or "
-                 "population) is unknown and usually lower.")
-    if spec is not None:
-        items.append(f"These are {spec.modality} images: a model trained on them should not be "
-                     "expected to work on another kind of image.")
-        items += list(spec.caveats)
-    for e in evaluations:
-        if _weights(e.run.info).startswith("none"):
-            items.append(f"{_task_title(e.run.info)[0]}: the backbone started from random "
-                         "weights, so its features are untrained; expect results far below a "
-                         "pretrained backbone's.")
+def _small_classes(evaluations: list[Evaluation], tasks: list[dict]) -> list[dict]:
+    """Per task, the classes with fewer than SMALL_CLASS evaluation images."""
+    found = []
+    for task, e in zip(tasks, evaluations, strict=True):
         names = e.run.info["class_names"]
         counts = np.bincount(e.y, minlength=len(names))
         small = [f"{n} ({c})" for n, c in zip(names, counts, strict=True) if c < SMALL_CLASS]
         if small:
-            items.append(f"Small classes ({_task_title(e.run.info)[1]}): fewer than "
-                         f"{SMALL_CLASS} evaluation images for {', '.join(small)}; their "
-                         "metrics rest on a handful of images and carry wide intervals.")
-    items.append("Class balance follows the data, not any clinic's case mix: predictive values "
-                 "(PPV, NPV) change with prevalence and do not transfer.")
-    return items
+            found.append({"task": task["short"], "classes": ", ".join(small)})
+    return found
 
 
 def _data(evaluations: list[Evaluation], spec: DatasetSpec | None, word: str) -> dict:

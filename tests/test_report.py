@@ -36,7 +36,7 @@ TASK = ["### Metrics ({short})", "### ROC and precision–recall curves ({short}
 END = ["## Grad-CAM", "## Your discussion", "## Not a diagnostic tool"]
 BINARY = "## Binary task: cancer vs not cancer"
 SIXCLASS = "## Six-class task: ACK, BCC, MEL, NEV, SCC, SEK"
-FAST = {"n_boot": 30, "n_boot_subgroups": 5, "progress": False}
+FAST = {"n_boot": 30, "n_boot_subgroups": 5, "dpi": 40, "progress": False}
 RECIPE = {"weights": "imagenet", "weights_reason": "cached ImageNet weights",
           "learning_rates": {"head": 1e-3, "fine_tune": 1e-4}, "batch_size": 32,
           "optimizer": "Adam", "loss": "binary_crossentropy",
