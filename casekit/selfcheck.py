@@ -6,50 +6,50 @@ run this instead::
     from casekit.selfcheck import run
     run()
 
-It reads the notebook, runs each autograded exercise's solution cell and then its test
-cell, and prints one line per exercise: ``PASS`` (the visible tests pass), ``FAIL`` (with
+It runs the notebook in a **separate kernel**, the way the grader does (with the hidden
+tests left out and ``NBGRADER_EXECUTION`` set, so training cells skip themselves), and
+prints one line per autograded test cell: ``PASS`` (the visible tests pass), ``FAIL`` (with
 the first line of the error) or ``NOT DONE`` (the ``raise NotImplementedError()`` stub is
 still there), with the points at stake. The grader runs more (hidden) tests of the same
 kind, so PASS means "probably right", not "full marks". Written answers still reading
-*YOUR ANSWER HERE* are listed too.
+*YOUR ANSWER HERE* are listed too. The student's own kernel is never touched: no cell is
+run in it and no variable changes.
 
-Where the notebook comes from (``notebook_path=None``):
+Which notebook is checked (``notebook_path=None``):
 
 * **Colab**: the notebook as it is in the editor, from ``google.colab._message``
-  (``get_ipynb``): no need to save first.
-* **Jupyter / JupyterHub / VS Code**: the file of the running notebook (the kernel knows its
-  path as ``__session__``, ``JPY_SESSION_NAME`` or ``__vsc_ipynb_file__``): save first.
-* Anything else: pass ``notebook_path=``.
+  (``get_ipynb``): what you see is what is checked.
+* **Jupyter / JupyterHub / VS Code**: the *saved* file of the running notebook (the kernel
+  knows its path as ``__session__``, ``JPY_SESSION_NAME`` or ``__vsc_ipynb_file__``). The
+  report says when it was last saved: **save first** (Ctrl+S) to check your latest edits.
+* Anything else: pass ``notebook_path=``; from a terminal,
+  ``python -m casekit.selfcheck notebook.ipynb``.
 
-Inside a notebook the cells run in the notebook's own namespace (your variables, and the
-solution cells as they are written now). From a terminal (``python -m casekit.selfcheck
-notebook.ipynb``) or with ``fresh_kernel=True`` the whole notebook runs in a new kernel
-(needs ``nbclient``), the way the grader runs it. While nbgrader grades, ``run()`` does nothing.
+Running needs ``nbclient`` (installed with Jupyter). While nbgrader grades, ``run()`` does
+nothing.
 
 Example:
     >>> from casekit.selfcheck import run
-    >>> report = run("notebooks/01_eda/01_eda.ipynb", fresh_kernel=True)  # doctest: +SKIP
-    >>> report.points, report.max_points                                   # doctest: +SKIP
+    >>> report = run("notebooks/01_eda/01_eda.ipynb")  # doctest: +SKIP
+    >>> report.points, report.max_points               # doctest: +SKIP
     (0.0, 18.0)
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import re
 import sys
-import warnings
-from contextlib import redirect_stderr, redirect_stdout
+import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+
+from casekit.graded import strip_hidden_tests
 
 PASS, FAIL, NOT_DONE = "PASS", "FAIL", "NOT DONE"
 STUB = "raise NotImplementedError()"
 ANSWER_STUB = "YOUR ANSWER HERE"
-_HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?",
-                     re.S | re.M)
 
 
 @dataclass
@@ -74,6 +74,7 @@ class SelfCheckReport:
     checks: list[ExerciseCheck] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)  # grade ids of empty written answers
     written_points: float = 0.0
+    source: str = ""  # where the checked notebook came from, with its save time
 
     @property
     def points(self) -> float:
@@ -85,6 +86,8 @@ class SelfCheckReport:
 
     def __str__(self) -> str:
         lines = [f"Self-check of {self.notebook} (visible tests only: the grader runs more)"]
+        if self.source:
+            lines.append(f"  {self.source}")
         for c in self.checks:
             detail = f"  {c.message}" if c.message else ""
             lines.append(f"  {c.status:<8} {c.earned:g}/{c.points:g}  {c.grade_id}{detail}")
@@ -98,34 +101,31 @@ class SelfCheckReport:
 
 def run(
     notebook_path: str | os.PathLike[str] | None = None,
-    fresh_kernel: bool | None = None,
     timeout: int = 300,
     show: bool = True,
 ) -> SelfCheckReport | None:
-    """Check every autograded exercise of a notebook; print and return the report.
+    """Check every autograded exercise of a notebook in a separate kernel; print the report.
 
-    ``fresh_kernel`` defaults to False inside a notebook (use its namespace) and True
-    elsewhere. ``timeout`` is per cell, in a fresh kernel. Returns None while grading, or
-    when the notebook's file cannot be found (a message says so).
+    ``timeout`` is per cell. Returns None while grading, or when the notebook's file cannot
+    be found (a message says so). The calling kernel is left as it was.
+
+    Raises:
+        RuntimeError: the notebook file cannot be read, or ``nbclient`` is missing.
     """
     if os.environ.get("NBGRADER_EXECUTION"):
         if show:
             print("(self-check skipped while nbgrader grades)")
         return None
-    shell = _ipython()
-    if fresh_kernel is None:
-        fresh_kernel = shell is None
     try:
-        nb, name = _read_notebook(notebook_path, shell)
+        nb, name, source, folder = _read_notebook(notebook_path, _ipython())
     except _UnknownNotebook as error:  # e.g. run by papermill: say so, do not fail the cell
         print(error)
         return None
-    if fresh_kernel:
-        report = _check_in_fresh_kernel(nb, name, notebook_path, timeout)
-    elif shell is None:
-        raise RuntimeError("fresh_kernel=False needs a running notebook (IPython) namespace")
-    else:
-        report = _check_here(nb, name, shell)
+    if show:
+        print(f"Checking {name} in a separate kernel (your notebook's variables stay as they "
+              f"are).\n  {source}", flush=True)
+    report = _check_in_fresh_kernel(nb, name, folder, timeout)
+    report.source = source
     if show:
         print(report)
     return report
@@ -151,7 +151,7 @@ def _source(cell: dict) -> str:
 
 
 def _visible(source: str) -> str:
-    return _HIDDEN.sub("", source)
+    return strip_hidden_tests(source)
 
 
 def _new_report(nb: dict, name: str) -> SelfCheckReport:
@@ -166,58 +166,19 @@ def _new_report(nb: dict, name: str) -> SelfCheckReport:
     return report
 
 
-def _check_here(nb: dict, name: str, shell) -> SelfCheckReport:
-    report = _new_report(nb, name)
-    for test, solution in exercises(nb):
-        meta = test["metadata"]["nbgrader"]
-        check = ExerciseCheck(meta["grade_id"], float(meta.get("points", 0)), PASS)
-        report.checks.append(check)
-        if solution is not None and STUB in _source(solution):
-            check.status = NOT_DONE
-            continue
-        for cell in (solution, test):
-            if cell is None:
-                continue
-            error = _run_in_namespace(shell, _visible(_source(cell)))
-            if error:
-                check.status, check.message = FAIL, error
-                break
-    return report
-
-
-def _run_in_namespace(shell, source: str) -> str:
-    """Run ``source`` in the notebook's namespace; return '' or the error's first line."""
-    code = shell.transform_cell(source)
-    err = io.StringIO()
-    try:
-        with redirect_stdout(io.StringIO()), redirect_stderr(err), \
-                warnings.catch_warnings(record=True) as caught:
-            # a new (never matching) filter makes Python show warnings it already showed once
-            warnings.filterwarnings("default", message="casekit self-check: show again")
-            exec(compile(code, "<self-check>", "exec"), shell.user_ns)
-    except Exception as error:  # a student's error of any kind: report it, go on
-        return _first_line(f"{type(error).__name__}: {error}")
-    printed = err.getvalue().strip() or "; ".join(
-        f"{w.category.__name__}: {w.message}" for w in caught)
-    if printed:
-        return _first_line(f"wrote to stderr (the grader counts that as a failure): {printed}")
-    return ""
-
-
-def _check_in_fresh_kernel(nb: dict, name: str, path, timeout: int) -> SelfCheckReport:
+def _check_in_fresh_kernel(nb: dict, name: str, folder: str, timeout: int) -> SelfCheckReport:
     try:
         import nbformat
         from nbclient import NotebookClient
     except ImportError as error:
-        raise RuntimeError("a fresh kernel needs nbclient and nbformat: pip install nbclient "
-                           "(or run the self-check inside the notebook)") from error
+        raise RuntimeError("the self-check runs your notebook in a separate kernel and needs "
+                           "nbclient: pip install nbclient") from error
     report = _new_report(nb, name)
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             cell["source"] = _visible(_source(cell))
             cell["outputs"], cell["execution_count"] = [], None
     node = nbformat.from_dict(nb)
-    folder = str(Path(path).resolve().parent) if path else os.getcwd()
     previous = os.environ.get("NBGRADER_EXECUTION")
     os.environ["NBGRADER_EXECUTION"] = "validate"  # notebooks skip heavy work, like the grader
     try:
@@ -253,14 +214,15 @@ class _UnknownNotebook(RuntimeError):
     """The running notebook's file cannot be found."""
 
 
-def _read_notebook(path, shell) -> tuple[dict, str]:
-    """The notebook as a JSON dict, and a name to show."""
+def _read_notebook(path, shell) -> tuple[dict, str, str, str]:
+    """The notebook as a JSON dict, a name to show, where it came from, its folder."""
     if path is None and "google.colab" in sys.modules:
         from google.colab import _message  # Colab's channel to the editor
 
         reply = _message.blocking_request("get_ipynb", request="", timeout_sec=60)
         if reply and "ipynb" in reply:
-            return reply["ipynb"], "this notebook (Colab)"
+            return (reply["ipynb"], "this notebook (Colab)",
+                    "the notebook as it is in the editor now (no need to save)", os.getcwd())
     if path is None:
         path = _running_notebook_path(shell)
     if path is None:
@@ -268,9 +230,19 @@ def _read_notebook(path, shell) -> tuple[dict, str]:
                                "run(notebook_path=...) with the .ipynb file")
     path = Path(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8")), path.name
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        saved = path.stat().st_mtime
     except (OSError, ValueError) as error:
         raise RuntimeError(f"cannot read the notebook {path}: {error}") from error
+    return nb, path.name, _saved_line(path, saved), str(path.resolve().parent)
+
+
+def _saved_line(path: Path, saved: float) -> str:
+    minutes = max(0, round((time.time() - saved) / 60))
+    ago = "just now" if minutes == 0 else f"{minutes} min ago"
+    when = datetime.fromtimestamp(saved).strftime("%H:%M:%S")
+    return (f"the SAVED file {path} (last saved {when}, {ago}); save first (Ctrl+S) "
+            "so that your latest edits are checked")
 
 
 def _running_notebook_path(shell) -> str | None:
@@ -305,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m casekit.selfcheck NOTEBOOK.ipynb")
         return 2
-    report = run(args[0], fresh_kernel=True)
+    report = run(args[0])
     return 0 if report is None or report.points == report.max_points else 1
 
 

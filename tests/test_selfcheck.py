@@ -3,15 +3,18 @@
 The student notebook here is 01_eda's solution (made slim: no plots) with one visible
 mistake, one mistake only the hidden tests catch (the self-check must still say PASS:
 it runs the visible tests only), one exercise left as the release stub, and one answer
-that prints a warning (nbgrader counts output on stderr as a failure).
+that prints a warning (nbgrader counts output on stderr as a failure). The self-check runs
+the SAVED file in a separate kernel: the student's live kernel, where the function was
+fixed but not saved, keeps its own (fixed) function.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import sys
 import types
-import warnings
 
 import nbformat
 import pytest
@@ -26,7 +29,7 @@ pytestmark = pytest.mark.xdist_group("grading-selfcheck")
 SOLUTION = course_root() / "solutions" / "01_eda" / "01_eda.ipynb"
 EXPECTED = {
     "test_class_shares": FAIL,  # counts, not shares: a visible assert fails
-    "test_median_age_by_label": PASS,  # mean, not median: only the hidden tests know
+    "test_share_missing_questionnaire": PASS,  # ignores `columns`: only the hidden tests know
     "test_leak_crosstab": NOT_DONE,  # the stub of the student version
     "test_images_per_group": FAIL,  # right, but writes a warning to stderr
 }
@@ -36,7 +39,7 @@ EXPECTED = {
 def student_notebook(tmp_path_factory):
     nb = inject(slim(nbformat.read(SOLUTION, as_version=4)), {
         "test_class_shares": "return df[column].value_counts()",
-        "test_median_age_by_label": 'return df.groupby("label")["age"].mean()',
+        "test_share_missing_questionnaire": "return float(df.isna().all(axis=1).mean())",
         "test_leak_crosstab": "# YOUR CODE HERE\nraise NotImplementedError()",
         "test_images_per_group": """
             import warnings
@@ -60,15 +63,35 @@ def _expected_everywhere():
     statuses = {t: PASS for t in ["test_class_shares", "test_median_age_by_label",
                                   "test_leak_crosstab", "test_images_per_group",
                                   "test_share_in_repeated_groups", "test_skin_type_counts",
-                                  "test_share_missing_questionnaire", "test_dataset_summary"]}
+                                  "test_skin_type_counts_missing",
+                                  "test_share_missing_questionnaire", "test_dataset_summary",
+                                  "test_dataset_summary_ages"]}
     return {**statuses, **EXPECTED}
 
 
-@pytest.mark.slow
-def test_fresh_kernel_reports_each_exercise(student_notebook, capsys):
+@pytest.fixture(scope="module")
+def live_kernel_check(student_notebook):
+    """The self-check run from a live IPython kernel whose class_shares is fixed, unsaved."""
     use_this_python()
-    report = run(student_notebook, fresh_kernel=True)
-    printed = capsys.readouterr().out
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell("import pandas as pd\n"
+                       "def class_shares(df, column='label'):\n"
+                       "    return df[column].value_counts(normalize=True)\n"
+                       "marker = object()")
+        before = dict(shell.user_ns)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            report = run(student_notebook)
+        after = dict(shell.user_ns)
+    finally:
+        InteractiveShell.clear_instance()
+    return report, out.getvalue(), before, after
+
+
+@pytest.mark.slow
+def test_self_check_grades_the_saved_file_and_leaves_the_kernel_alone(live_kernel_check):
+    report, printed, before, after = live_kernel_check
     assert _statuses(report) == _expected_everywhere()
     checks = {c.grade_id: c for c in report.checks}
     assert checks["test_class_shares"].message.startswith("AssertionError: a share is a fraction")
@@ -77,26 +100,24 @@ def test_fresh_kernel_reports_each_exercise(student_notebook, capsys):
     assert report.unanswered == ["answer_leak"] and report.written_points == 14
     assert "NOT DONE 0/2  test_leak_crosstab" in printed
     assert "Written answers still empty: answer_leak" in printed
+    assert "separate kernel" in printed and "SAVED file" in printed and "save first" in printed
+    assert "last saved" in report.source
+    for name in ("class_shares", "marker", "pd"):
+        assert after[name] is before[name], f"the live kernel's {name} was changed"
+    new_names = {k for k in after if not k.startswith("_")} - set(before)
+    assert new_names == set(), f"the self-check defined {sorted(new_names)} in the live kernel"
+
+
+@pytest.mark.slow
+def test_command_line_exit_status(student_notebook):
+    use_this_python()
     assert main([str(student_notebook)]) == 1
 
 
-def test_notebook_namespace_mode_runs_the_cells_as_written_now(student_notebook, capsys):
-    shell = InteractiveShell.instance()
-    try:
-        shell.run_cell("import numpy as np\nimport pandas as pd")
-        with warnings.catch_warnings():
-            warnings.simplefilter("default")  # as in a notebook, whatever pytest's -W says
-            report = run(student_notebook, fresh_kernel=False)
-        assert _statuses(report) == _expected_everywhere()
-        assert shell.user_ns["class_shares"](
-            __import__("pandas").DataFrame({"label": ["a", "a", "b"]})).tolist() == [2, 1]
-    finally:
-        InteractiveShell.clear_instance()
-    assert "Self-check of 01_eda.ipynb" in capsys.readouterr().out
-
-
+@pytest.mark.slow
 def test_colab_reads_the_notebook_from_the_editor(student_notebook, monkeypatch):
     """In Colab the notebook comes from google.colab._message (stand-in: Colab is absent)."""
+    use_this_python()
     requests = []
 
     def blocking_request(name, request="", timeout_sec=None):
@@ -107,14 +128,7 @@ def test_colab_reads_the_notebook_from_the_editor(student_notebook, monkeypatch)
     colab._message = types.SimpleNamespace(blocking_request=blocking_request)
     monkeypatch.setitem(sys.modules, "google.colab", colab)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    shell = InteractiveShell.instance()
-    try:
-        shell.run_cell("import numpy as np\nimport pandas as pd")
-        with warnings.catch_warnings():
-            warnings.simplefilter("default")
-            report = run(show=False)
-    finally:
-        InteractiveShell.clear_instance()
+    report = run(show=False)
     assert requests == ["get_ipynb"]
     assert report.notebook == "this notebook (Colab)"
     assert _statuses(report) == _expected_everywhere()
@@ -126,10 +140,10 @@ def test_jupyter_session_path_is_found(student_notebook, monkeypatch, capsys):
     assert _running_notebook_path(None) == str(student_notebook.parent / student_notebook.name)
     monkeypatch.delenv("JPY_SESSION_NAME")
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    assert run(fresh_kernel=True) is None, "e.g. under papermill: a message, not an error"
+    assert run() is None, "e.g. under papermill: a message, not an error"
     assert "call run(notebook_path=...)" in capsys.readouterr().out
     with pytest.raises(RuntimeError, match="cannot read the notebook"):
-        run(student_notebook.parent / "missing.ipynb", fresh_kernel=True)
+        run(student_notebook.parent / "missing.ipynb")
 
 
 def test_nothing_happens_while_grading(monkeypatch, capsys):

@@ -166,7 +166,7 @@ MUTANTS = {
         """,
         'calls casekit.metrics.binary_report': {"kind": "casekit-call", "code": """
             rows = predictions[predictions["split"] == split]
-            report = metrics.binary_report(rows["y_true"], rows["score"], n_boot=1)
+            report = metrics.binary_report(rows["y_true"], rows["score"], n_boot=1, progress=False)
             return float(report["metrics"]["auroc"]["value"])
         """},
     },
