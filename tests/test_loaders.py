@@ -22,6 +22,7 @@ from _dataset_fixtures import (
 
 from casekit import datasets
 from casekit.datasets import NORMALISED_COLUMNS, DatasetError
+from casekit.datasets.files import scan
 
 HAM_IDS = [row[1] for row in HAM_ROWS]
 PAD_IDS = [row["img_id"].removesuffix(".png") for row in PAD_ROWS]
@@ -229,6 +230,46 @@ def test_missing_drop_drops_rows_with_a_warning(tmp_path):
                                  missing="drop")) == 6
     with pytest.raises(ValueError, match="missing must be"):
         datasets.load("pad_ufes_20", root, missing="ignore")
+
+
+def test_image_folders_behind_links_are_found_and_link_cycles_end(tmp_path):
+    # Issue 11 item 7: `ln -s /data/.../images` gave 0 images (the walk ignored links).
+    store = write_pad(tmp_path / "shared" / "pad")  # the lab's copy
+    root = tmp_path / "mine"
+    root.mkdir()
+    (root / "metadata.csv").write_bytes((store / "metadata.csv").read_bytes())
+    (root / "images").symlink_to(store / "images", target_is_directory=True)
+    (store / "images" / "imgs_part_1" / "loop").symlink_to(root, target_is_directory=True)
+    (root / "other").symlink_to(store / "images", target_is_directory=True)  # a 2nd link
+    df = datasets.load("pad_ufes_20", root)
+    assert list(df["image_id"]) == PAD_IDS
+    assert all(Path(p).exists() for p in df["image_path"])
+    found = scan(root, datasets.get_spec("pad_ufes_20"))
+    assert sorted(str(link.relative_to(root)) for link, _ in found.links) == ["images"]
+    assert sorted((str(path.relative_to(root)), why) for path, why in found.skipped) == [
+        ("images/imgs_part_1/loop", "leads to a folder already searched (link)"),
+        ("other", "leads to a folder already searched (link)"),
+    ]
+    assert found.folders == 5  # root, images and its three parts: each searched once
+
+
+def test_a_table_without_any_image_is_an_error_in_every_mode(tmp_path):
+    root = write_ham(tmp_path / "ham")
+    for image in root.rglob("*.jpg"):  # a mirror that renamed the files
+        image.rename(image.with_suffix(".jpeg"))
+    (root / ".cache").mkdir()
+    (root / "broken.jpg").symlink_to(tmp_path / "gone.jpg")
+    for missing in ("error", "drop"):
+        with pytest.raises(DatasetError) as error:
+            datasets.load("ham10000", root, missing=missing)
+        message = str(error.value)
+        assert message.startswith(f"6 of 6 images listed in {root / 'HAM10000_metadata.csv'}"
+                                  " were not found (looked for <image_id>.jpg")
+        assert "No image at all" in message
+        assert f"searched 3 folder(s) under {root}" in message
+        assert f"skipped 2: {root / '.cache'} (tool or hidden folder); " \
+               f"{root / 'broken.jpg'} (broken link)" in message
+        assert "other files seen: 6 .jpeg" in message
 
 
 def test_verify_a_complete_copy(tmp_path):

@@ -237,9 +237,12 @@ def load(
 ) -> pd.DataFrame:
     """The normalised table with ``image_path`` resolved for every image.
 
-    Images are found anywhere under ``root`` by file name. ``missing="error"`` (default)
-    raises ``DatasetError`` with the count and first examples of images not found;
-    ``missing="drop"`` drops those rows with a warning giving the count.
+    Images are found anywhere under ``root`` by file name, links followed (see
+    ``casekit.datasets.files``). ``missing="error"`` (default) raises ``DatasetError`` with
+    the count and first examples of images not found; ``missing="drop"`` drops those rows
+    with a warning giving the count. A table with no image found at all is a
+    ``DatasetError`` in every mode (an empty table helps nobody). Every message says where
+    the search looked and what it skipped.
     """
     if missing not in ("error", "drop"):
         raise ValueError(f"missing must be 'error' or 'drop', not {missing!r}")
@@ -252,11 +255,18 @@ def load(
     absent = df["image_path"].isna()
     if absent.any():
         count = int(absent.sum())
-        message = (f"{count} of {len(df)} images listed in {path} were not found under "
-                   f"{found.root} (searched every sub-folder for <image_id>"
-                   f"{spec.image_extension})")
+        examples = list(df.loc[absent, "image_id"].head(EXAMPLES))
+        message = (f"{count} of {len(df)} images listed in {path} were not found (looked for "
+                   f"<image_id>{spec.image_extension} in every sub-folder, any letter case: "
+                   f"{found.describe()})")
+        if count == len(df):
+            raise DatasetError(
+                f"{message}. No image at all: e.g. {examples[:3]}. Point root at the folder "
+                f"that holds both {spec.metadata_file} and the images (links to image "
+                f"folders elsewhere are followed), or download them again "
+                f"(casekit.datasets.download({spec.name!r}, force=True))."
+            )
         if missing == "error":
-            examples = list(df.loc[absent, "image_id"].head(EXAMPLES))
             raise DatasetError(
                 f"{message}; first missing: {examples}. The copy is incomplete: download it "
                 f"again (casekit.datasets.download({spec.name!r}, force=True)) or pass "
