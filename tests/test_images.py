@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import struct
+import subprocess
+import sys
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -284,26 +287,96 @@ def test_parallel_build_equals_serial(images, tmp_path, monkeypatch) -> None:
     serial = _build(paths, ids, tmp_path / "serial", workers=1)
     here = []
 
-    def slow_here(path, size):  # slows this process only: the spawned helper gets jobs too
-        here.append(path)
-        time.sleep(0.15)
+    def slow_here(path, size):  # slows this thread only: the helper thread gets jobs too
+        if threading.current_thread() is threading.main_thread():
+            here.append(path)
+            time.sleep(0.15)
         return load_image(path, size)
 
     monkeypatch.setattr(build_module, "load_image", slow_here)
     parallel = _build(paths, ids, tmp_path / "parallel", workers=2)
-    assert 0 < len(here) < 12  # the other images were decoded in the helper process
+    assert 0 < len(here) < 12  # the other images were decoded in the helper thread
     assert parallel.key == serial.key
     assert np.array_equal(np.asarray(parallel.images), np.asarray(serial.images))
     assert json.loads((parallel.path / MANIFEST_FILE).read_text())["row_crc32"] == json.loads(
         (serial.path / MANIFEST_FILE).read_text())["row_crc32"]
 
 
-def test_build_falls_back_to_one_process_when_helpers_fail(images, tmp_path, monkeypatch):
+def test_build_decodes_here_when_no_helper_thread_can_start(images, tmp_path, monkeypatch):
+    class Unstartable(threading.Thread):  # what a process or memory limit does
+        def start(self) -> None:
+            raise RuntimeError("can't start new thread")
+
     paths, ids = images
-    monkeypatch.setattr(build_module, "_ready", lambda: True)  # a lambda cannot be sent
-    with pytest.warns(UserWarning, match="worker processes could not start"):
+    monkeypatch.setattr(build_module.threading, "Thread", Unstartable)
+    with pytest.warns(UserWarning, match="decoding threads could not start .* with 1 thread"):
         cache = _build(paths, ids, tmp_path / "cache", workers=2)
     assert np.array_equal(cache.images[3], load_image(paths[3], SIZE))
+
+
+def test_a_helper_that_never_answers_is_given_up_with_a_warning(images, tmp_path, monkeypatch):
+    paths, ids = images
+    release = threading.Event()
+
+    def hangs_in_helpers(path, size):  # e.g. a read from a stalled network mount
+        if path == str(paths[0]) and threading.current_thread() is not threading.main_thread():
+            release.wait(60)
+        return load_image(path, size)
+
+    monkeypatch.setattr(build_module, "STALL_SECONDS", 1.0)
+    monkeypatch.setattr(build_module, "load_image", hangs_in_helpers)
+    started = time.monotonic()
+    try:
+        with pytest.warns(UserWarning, match="gave no answer for 1 s .*IMG_00.jpg"), \
+                pytest.raises(ImageDecodeError, match="IMG_00.jpg: TimeoutError: no answer"):
+            _build(paths, ids, tmp_path / "cache", workers=2)
+    finally:
+        release.set()
+    assert time.monotonic() - started < 20
+    assert _everything_under(tmp_path / "cache") == ["toy"]  # nothing half-built kept
+
+
+_UNGUARDED_SCRIPT = """
+import sys, threading
+from pathlib import Path
+import pandas as pd
+from casekit.images import build as build_module, cache_for
+folder = Path(sys.argv[1])
+with open(folder / "runs.txt", "a") as runs:  # counts every execution of this file
+    runs.write("ran\\n")
+table = pd.DataFrame({"image_id": [p.stem for p in sorted(folder.glob("*.jpg"))],
+                      "image_path": sorted(folder.glob("*.jpg"))})
+cache = cache_for(table, 16, dataset="script", cache_dir=folder / "cache", workers=2,
+                  progress=False)
+print("rows", len(cache))
+real = build_module.load_image
+def hang(path, size):
+    if threading.current_thread() is not threading.main_thread():
+        threading.Event().wait()  # never returns
+    return real(path, size)
+build_module.load_image, build_module.STALL_SECONDS = hang, 1.0
+try:
+    cache_for(table, 20, dataset="script", cache_dir=folder / "cache", workers=2,
+              progress=False)
+except ValueError as err:
+    print("failed", type(err).__name__)
+"""
+
+
+def test_a_script_without_main_guard_runs_once_and_exits(tmp_path: Path) -> None:
+    # Issue 11 item 4: a spawn process pool re-executed such a script in every worker.
+    rng = np.random.default_rng(4)
+    for i in range(24):
+        _photo(rng, 60, 45).save(tmp_path / f"IMG_{i:02d}.jpg")
+    script = tmp_path / "train.py"
+    script.write_text(_UNGUARDED_SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "runs.txt").read_text() == "ran\n"  # once, not once per worker
+    # Python exits although a helper thread still hangs (daemon thread, user warned).
+    assert done.stdout.split() == ["rows", "24", "failed", "ImageDecodeError"]
+    assert "gave no answer for 1 s" in done.stderr
 
 
 def test_second_build_opens_without_decoding_or_hashing(images, tmp_path, monkeypatch) -> None:

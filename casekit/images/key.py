@@ -96,12 +96,16 @@ def file_records(
         if not reuse:
             to_hash.append(i)
     now = time.time_ns()
-    with ThreadPoolExecutor(max_workers=threads or min(8, 2 * (os.cpu_count() or 1))) as pool:
-        digests = pool.map(sha256_file, [paths[i] for i in to_hash])
-        for i, digest in zip(to_hash, digests, strict=True):
-            records[i]["sha256"] = digest
-            if now - records[i]["mtime_ns"] < SETTLE_NS:
-                records[i]["mtime_ns"] = None  # too fresh to trust its mtime next time
+    wanted = [paths[i] for i in to_hash]
+    try:
+        with ThreadPoolExecutor(max_workers=threads or min(8, 2 * (os.cpu_count() or 1))) as pool:
+            digests = list(pool.map(sha256_file, wanted))
+    except RuntimeError:  # "can't start new thread" (a process or memory limit): hash here
+        digests = [sha256_file(path) for path in wanted]
+    for i, digest in zip(to_hash, digests, strict=True):
+        records[i]["sha256"] = digest
+        if now - records[i]["mtime_ns"] < SETTLE_NS:
+            records[i]["mtime_ns"] = None  # too fresh to trust its mtime next time
     return records
 
 
