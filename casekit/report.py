@@ -273,6 +273,9 @@ def _task(e: Evaluation, spec: DatasetSpec | None, word: str) -> dict:
         "own_threshold": _threshold_facts(report) if binary else None,
         "chosen": _chosen_facts(e.operating_point),
         "per_class": None if binary else _per_class_table(report["per_class"]),
+        "per_class_undefined": not binary and (report["per_class"][
+            ["recall", "precision", "f1", "auroc", "auprc"]].isna().to_numpy().any()),
+        "notes": list(report.get("notes") or []),
         "small_classes": "" if binary else ", ".join(
             report["per_class"].index[report["per_class"]["n"] < SMALL_CLASS].tolist()),
         "context": spec.published_results.get(info["task"], "") if spec is not None else "",
