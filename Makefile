@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= outputs/demo
 
-.PHONY: demo test lint release course-check install-demo install-test clean
+.PHONY: demo test lint release course-check install-demo install-test clean publish browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ install-test: $(BIN)/python
 demo: install-demo
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/casekit demo --out $(OUT)
 
-test: install-test
+test: install-test browser
 	$(BIN)/ruff check casekit tests
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=20
 
@@ -35,5 +35,29 @@ course-check: install-demo
 lint: install-test
 	$(BIN)/ruff check casekit tests
 
+# What the build, the tests and the demo made here; casekit's regenerable data too (image
+# caches and synthetic data, `casekit clean`). Training runs and real datasets stay unless
+# asked: make clean CLEAN_DATA=1. Every removal is printed.
 clean:
-	rm -rf $(VENV) outputs .pytest_cache
+	@if [ -x $(BIN)/casekit ]; then $(BIN)/casekit clean $(if $(CLEAN_DATA),--all,); fi
+	@for path in $(VENV) .venv-lowest .venv-colab outputs .pytest_cache; do \
+		if [ -e "$$path" ]; then rm -rf "$$path" && echo "make clean: removed $$path"; fi; \
+	done
+
+# The public student repository (release, package, student README; no solutions, hidden
+# tests or rubrics): make publish DEST=../casekit-students, then commit and push it there.
+DEST ?= ../casekit-students
+publish: install-demo
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m casekit.course publish $(DEST)
+
+# The browser test (tests/test_browser.py) drives Debian's Chromium with its driver:
+# installed here when missing and running as root, else say how.
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "make test: installing chromium and chromium-driver (apt-get)"; \
+			apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else \
+			echo "make test: the browser test needs Chromium: sudo apt-get install chromium chromium-driver"; \
+		fi; \
+	fi

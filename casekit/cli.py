@@ -1,22 +1,30 @@
-"""The ``casekit`` command line: doctor, download, synthetic, cache, demo.
+"""The ``casekit`` command line: doctor, download, synthetic, cache, demo, clean.
+
+Every command says which data it acts on (synthetic or real, and which folder). Errors are
+one or two lines (what went wrong, what to do), never a traceback.
 
 Example (shell)::
 
     casekit doctor
     casekit synthetic pad_ufes_20 --n-images 600
     casekit download ham10000 --root /content/drive/MyDrive/casekit_data/ham10000
-    casekit cache pad_ufes_20 --size 224
+    casekit cache pad_ufes_20 --size 224          # the synthetic stand-in; --real for the data
     casekit demo --out outputs/demo
+    casekit clean                                 # image caches and synthetic data
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from casekit.datasets.registry import REGISTRY
+from casekit.logs import quiet_third_party
+from casekit.paths import cache_root, data_root, dataset_dir
 
 DATASETS = sorted(REGISTRY)
 
@@ -30,15 +38,82 @@ def _doctor(args: argparse.Namespace) -> int:
 
 def _download(args: argparse.Namespace) -> int:
     from casekit import datasets
+    from casekit.datasets.download import choose_source
+    from casekit.datasets.errors import KaggleCredentialsError
+    from casekit.datasets.kaggle import TOKEN_PAGE
 
+    spec = REGISTRY[args.name]
     if args.existing:
         path = datasets.use_existing(args.name, args.existing)
+        print(f"{args.name} (real data): the copy in {path} verifies")
     else:
-        path = datasets.download(args.name, args.root, source=args.source, url=args.url,
-                                 force=args.force)
-    print(f"{args.name}: verified at {path}")
-    print(REGISTRY[args.name].attribution())
+        root = Path(args.root or dataset_dir(args.name)).expanduser().absolute()
+        source = choose_source(spec, args.source, args.url)
+        auto = args.source == "auto" and source != "kaggle"
+        why = " (no Kaggle credentials found)" if auto else ""
+        print(f"{args.name} (real data): from {_source_name(spec, source, args.url)}{why} "
+              f"into {root}", flush=True)
+        try:
+            path = datasets.download(args.name, root, source=source, url=args.url,
+                                     force=args.force)
+        except KaggleCredentialsError:
+            raise RuntimeError(
+                f"no Kaggle API credentials found, so {spec.kaggle_handle} cannot be fetched "
+                f"from Kaggle.\n  What to do: create a token at {TOKEN_PAGE} and set "
+                "KAGGLE_API_TOKEN (or KAGGLE_USERNAME and KAGGLE_KEY, or ~/.kaggle/kaggle.json; "
+                "`casekit doctor` shows what it finds); or another source (--source "
+                f"{_other_sources(source)}); or --existing PATH") from None
+        except Exception as error:
+            problem = _unreachable(error)
+            if problem is None:
+                raise
+            raise RuntimeError(f"{problem}\n  What to do: check the connection and try again; "
+                               f"or another source (--source {_other_sources(source)}); or verify "
+                               f"a copy you already have: casekit download {args.name} "
+                               "--existing PATH") from None
+        print(f"{args.name} (real data): verified in {path}")
+    print(spec.attribution())
     return 0
+
+
+def _source_name(spec, source: str, url: str | None) -> str:
+    if source == "kaggle":
+        return f"Kaggle ({spec.kaggle_handle})"
+    if source == "official":
+        return f"the official files ({spec.official_doi})"
+    return url or "the given URL"
+
+
+def _other_sources(source: str) -> str:
+    return " or ".join(s for s in ("kaggle", "official", "url --url ARCHIVE") if s != source)
+
+
+def _unreachable(error: BaseException) -> str | None:
+    """One line naming the host that could not be reached and why, or None if the error is
+    not a network failure (the exception chain is searched: casekit wraps library errors)."""
+    seen = error
+    while seen is not None:
+        text = str(seen)
+        host = re.search(r"host='([^']+)'", text)
+        if host is None and getattr(getattr(seen, "request", None), "url", None):
+            host = re.search(r"//([^/:]+)", seen.request.url)
+        reason = next((words for kind, words in _NETWORK_FAILURES if kind in text), None)
+        if isinstance(seen, (socket.gaierror, ConnectionError, TimeoutError)) or reason:
+            where = host.group(1) if host else "the download server"
+            return f"could not reach {where}: {reason or type(seen).__name__}."
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+#: How network failures show in the messages of requests/urllib3/kagglehub, and in words.
+_NETWORK_FAILURES = (
+    ("NameResolutionError", "its name does not resolve (offline?)"),
+    ("Name or service not known", "its name does not resolve (offline?)"),
+    ("Temporary failure in name resolution", "its name does not resolve (offline?)"),
+    ("Connection refused", "connection refused"),
+    ("timed out", "the connection timed out"),
+    ("Max retries exceeded", "no connection"),
+)
 
 
 def _synthetic(args: argparse.Namespace) -> int:
@@ -48,27 +123,58 @@ def _synthetic(args: argparse.Namespace) -> int:
     for name in names:
         path = synthetic.make(name, args.root if len(names) == 1 else None,
                               n_images=args.n_images, seed=args.seed)
-        print(f"{name}: synthetic data at {path}")
+        print(f"{name}: synthetic data (made-up patients and images) in {path}")
     return 0
 
 
 def _cache(args: argparse.Namespace) -> int:
     from casekit import datasets, synthetic
+    from casekit.datasets.verify import MANIFEST_NAME
+
+    if args.root is not None:
+        root = args.root.expanduser().absolute()
+    elif args.real:
+        print(f"{args.name} (real data): looking for it in {dataset_dir(args.name)}", flush=True)
+        root = datasets.download(args.name)
+    else:
+        root = synthetic.make(args.name)
+    kind = "synthetic data" if (Path(root) / MANIFEST_NAME).exists() else "real data"
     from casekit.images import cache_for
 
-    root = args.root or (None if args.real else synthetic.make(args.name))
-    if root is None:
-        root = datasets.download(args.name)
     df = datasets.load(args.name, root, missing=args.missing)
     cache = cache_for(df, args.size, dataset=args.name, workers=args.workers)
-    print(f"{args.name}: {len(cache)} images at {args.size}px cached in {cache.path}")
+    print(f"{args.name} ({kind} in {root}): {len(cache)} images at {args.size}px cached in "
+          f"{cache.path}")
+    if kind == "synthetic data" and not args.real:
+        print("  (synthetic stand-in; for the real dataset add --real, or --root FOLDER)")
+    return 0
+
+
+def _clean(args: argparse.Namespace) -> int:
+    from casekit.clean import kept, plan, remove
+
+    items = plan(runs=args.runs or args.all, data=args.data or args.all)
+    verb = "would remove" if args.dry_run else "removed"
+    if not items:
+        print(f"casekit clean: nothing to remove under {data_root()} and {cache_root()} "
+              "(image caches, synthetic data)")
+    else:
+        if not args.dry_run:
+            remove(items)
+        total = sum(item.size for item in items) / 1e6
+        print(f"casekit clean: {verb} {len(items)} folder(s), {total:.1f} MB:")
+        for item in items:
+            print(f"  {item}")
+    for note in kept(runs=args.runs or args.all, data=args.data or args.all):
+        print(f"  kept: {note}")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from casekit.demo import run_demo
 
-    run_demo(Path(args.out), size=args.size, n_images=args.n_images, data_only=args.data_only)
+    run_demo(Path(args.out), size=args.size, n_images=args.n_images, data_only=args.data_only,
+             root=args.course)
     return 0
 
 
@@ -83,8 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     download = sub.add_parser("download", help="download and verify a real dataset")
     download.add_argument("name", choices=DATASETS)
     download.add_argument("--root", type=Path, default=None, help="where to put it")
-    download.add_argument("--source", choices=["auto", "kaggle", "official", "url"],
-                          default="auto")
+    download.add_argument("--source", choices=["kaggle", "official", "url", "auto"],
+                          default="kaggle", help="where from (default kaggle, as the notebooks "
+                          "say; official: the publisher's files; auto: Kaggle when credentials "
+                          "exist, else official; url: an archive given with --url)")
     download.add_argument("--url", default=None, help="archive URL (with --source url)")
     download.add_argument("--existing", type=Path, default=None,
                           help="verify data already on disk or Drive instead of downloading")
@@ -113,12 +221,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--n-images", type=int, default=None, help="images per dataset")
     demo.add_argument("--data-only", action="store_true",
                       help="only the data pipeline: generate → load → split → cache → summary")
+    demo.add_argument("--course", default=None, help="course folder (default: this repository)")
     demo.set_defaults(func=_demo)
+
+    clean = sub.add_parser("clean", help="remove image caches and synthetic data (and, when "
+                           "asked, runs and real datasets); says what it removes")
+    clean.add_argument("--runs", action="store_true", help="also the training runs")
+    clean.add_argument("--data", action="store_true", help="also the real datasets")
+    clean.add_argument("--all", action="store_true", help="all of the above")
+    clean.add_argument("--dry-run", action="store_true", help="only say what would go")
+    clean.set_defaults(func=_clean)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``casekit`` command. Errors print one clear line, not a traceback."""
+    quiet_third_party()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -1,24 +1,46 @@
 """``casekit demo``: the whole case study end to end on the embedded synthetic data.
 
-Executes the four solution notebooks in order with papermill (EDA → binary → six-class →
-evaluation), one progress line per notebook, and writes the executed notebooks, the
-training runs and the generated results document to the output folder. ``data_only=True``
-runs just the data pipeline (generate → load → split → cache → summary) for both datasets.
+Executes every solution notebook in order with papermill (EDA → binary → six-class →
+evaluation → …) and prints exactly one line per notebook, then a three-line summary: what
+ran, where the results document is, and the headline numbers. Synthetic data and image
+caches go to ``<out>/data`` (unless ``CASEKIT_DATA`` is set). The executed notebooks are
+the *instructor's* (solutions and hidden tests included): they are written to
+``<out>/instructor_notebooks/``, each opening with a cell that says so, beside a README
+that says not to share them. Training runs and the results document go to ``<out>/runs/``.
+``data_only=True`` runs just the data pipeline (generate → load → split → cache → summary).
+
+Quiet by default: each notebook receives only the parameters it declares (no papermill
+"unknown parameter" warnings), the kernels start with TensorFlow's start-up banners off,
+without ipykernel's transport warning and with the self-check cell silent (no student
+here). Warnings from casekit itself are never hidden.
 
 Example:
     >>> from casekit.demo import run_demo   # doctest: +SKIP
     >>> run_demo("outputs/demo")   # doctest: +SKIP
+    [demo] 1/5 01_eda.ipynb … done in 41 s
+    ...
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from casekit.datasets.registry import REGISTRY
+from casekit.logs import quiet_third_party
 from casekit.pipeline import prepare, write_summary
+
+NOTEBOOKS = "instructor_notebooks"
+INSTRUCTOR_NOTE = (
+    "**Instructor material: do not share with students or publish.** This is a copy of "
+    "`{source}` executed by `casekit demo`: it contains the solutions, hidden tests and mark "
+    "schemes. Students get the release in `notebooks/` (`python -m casekit.course publish`)."
+)
 
 
 def run_data_pipeline(out: Path, size: int = 64, n_images: int | None = None) -> list[Path]:
@@ -26,23 +48,30 @@ def run_data_pipeline(out: Path, size: int = 64, n_images: int | None = None) ->
     written = []
     for name in sorted(REGISTRY):
         start = time.perf_counter()
-        print(f"[demo] {name}: generate → load → split → cache ({size}px)", flush=True)
         prepared = prepare(name, size=size, n_images=n_images)
         path = write_summary(prepared, out)
         summary = prepared.summary()
         splits = ", ".join(f"{split} {row['images']}" for split, row in summary["splits"].items())
-        print(f"[demo] {name}: {summary['images']} images, {summary['groups']} groups "
-              f"({splits}) in {time.perf_counter() - start:.1f}s → {path}", flush=True)
+        print(f"[demo] {name} (synthetic): {summary['images']} images, {summary['groups']} "
+              f"groups ({splits}), cached at {size}px in {time.perf_counter() - start:.1f}s "
+              f"→ {path}", flush=True)
         written.append(path)
     return written
 
 
-def run_notebooks(out: Path, parameters: dict) -> list[Path]:
-    """Execute every solution notebook in order into ``out/notebooks``; return their paths.
+def run_notebooks(out: Path, parameters: dict, root: str | os.PathLike[str] | None = None
+                  ) -> list[Path]:
+    """Execute every solution notebook of the course at ``root`` in order; return the copies.
 
-    Training runs (and the results document inside them) go to ``out/runs``.
+    Each notebook gets the entries of ``parameters`` its parameters cell declares. Runs go
+    to ``out/runs``; the executed copies to ``out/instructor_notebooks``, labelled as
+    instructor material. Raises RuntimeError naming the notebook and its error if one fails.
     """
     try:
+        import nbformat
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
         from casekit.course import assignment_notebooks, find_assignments
         from casekit.course.execute import execute
     except ImportError as error:  # papermill / nbgrader are the "course" extra
@@ -51,38 +80,94 @@ def run_notebooks(out: Path, parameters: dict) -> list[Path]:
             "missing): pip install -e '.[tf,course]' (or run `make demo`)"
         ) from error
     os.environ["CASEKIT_RUNS"] = str((out / "runs").resolve())
+    os.environ["CASEKIT_SELFCHECK"] = "off"  # the notebooks' self-check cell: no student here
+    folder = out / NOTEBOOKS
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "README.md").write_text(
+        "# Instructor material: do not share\n\nExecuted copies of the solution notebooks "
+        "(solutions, hidden tests, mark schemes), written by `casekit demo`.\n",
+        encoding="utf-8")
+    notebooks = [nb for a in find_assignments(root) for nb in assignment_notebooks(a, root)]
     executed = []
-    notebooks = [nb for a in find_assignments() for nb in assignment_notebooks(a)]
     for i, notebook in enumerate(notebooks, start=1):
         start = time.perf_counter()
-        print(f"[demo] {i}/{len(notebooks)} {notebook.name}: running …", flush=True)
-        executed.append(execute(notebook, out / "notebooks" / notebook.name, parameters))
-        print(f"[demo] {i}/{len(notebooks)} {notebook.name}: done in "
-              f"{time.perf_counter() - start:.0f}s", flush=True)
+        print(f"[demo] {i}/{len(notebooks)} {notebook.name} … ", end="", flush=True)
+        declared = papermill.inspect_notebook(str(notebook))
+        target = folder / notebook.name
+        try:
+            execute(notebook, target, {k: v for k, v in parameters.items() if k in declared})
+        except PapermillExecutionError as error:
+            print("FAILED", flush=True)
+            raise RuntimeError(f"{notebook.name} failed in cell {error.exec_count}: "
+                               f"{error.ename}: {error.evalue} (executed copy: {target})") from None
+        nb = nbformat.read(target, as_version=4)
+        source = notebook.relative_to(notebook.parents[2]).as_posix()
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(INSTRUCTOR_NOTE.format(source=source)))
+        nbformat.write(nb, target)
+        print(f"done in {time.perf_counter() - start:.0f} s", flush=True)
+        executed.append(target)
     return executed
 
 
-def run_demo(out: str | Path, size: int | None = None, n_images: int | None = None,
-             data_only: bool = False) -> dict:
-    """Run the demo into ``out``; return what it wrote (also printed as JSON).
+def headline(runs: Path) -> list[str]:
+    """Headline numbers of the runs in ``runs`` on their test split, e.g.
+    ``["binary test AUROC 0.71"]``: AUROC for binary runs, balanced accuracy for multiclass."""
+    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
-    ``size`` and ``n_images`` override the demo's image size (64 px) and images per dataset.
+    numbers = []
+    for info_path in sorted(runs.glob("*/run.json")):
+        try:
+            info = pd.read_json(info_path, typ="series")
+            df = pd.read_csv(info_path.with_name("predictions.csv"))
+        except (OSError, ValueError):
+            continue
+        test = df[df["split"] == "test"]
+        if test.empty or test["y_true"].nunique() < 2:
+            continue
+        name = info_path.parent.name
+        if info.get("task") == "binary":
+            numbers.append(f"{name} test AUROC {roc_auc_score(test['y_true'], test['score']):.2f}")
+        else:
+            scores = [f"score_{c}" for c in info["class_names"]]
+            predicted = np.argmax(test[scores].to_numpy(), axis=1)
+            numbers.append(f"{name} test balanced accuracy "
+                           f"{balanced_accuracy_score(test['y_true'], predicted):.2f}")
+    return numbers
+
+
+def run_demo(out: str | Path, size: int | None = None, n_images: int | None = None,
+             data_only: bool = False, root: str | os.PathLike[str] | None = None) -> dict:
+    """Run the demo into ``out``; return what it wrote.
+
+    ``size`` and ``n_images`` override the demo's image size (64 px) and images per dataset;
+    ``root`` is the course (default: this repository).
     """
+    quiet_third_party()
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # "Task was destroyed" at exit
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    # the demo's synthetic data and image caches stay in `out` (make clean removes them)
+    os.environ.setdefault("CASEKIT_DATA", str((out / "data").resolve()))
     started = time.perf_counter()
     if data_only:
         summaries = run_data_pipeline(out, size or 64, n_images)
-        written = {"summaries": [str(p) for p in summaries]}
-    else:
-        from casekit.course.execute import DEMO_PARAMETERS
+        print(f"[demo] data pipeline done in {time.perf_counter() - started:.0f} s on synthetic "
+              f"data: summaries in {out}", flush=True)
+        return {"summaries": [str(p) for p in summaries]}
+    from casekit.course.execute import DEMO_PARAMETERS
 
-        overrides = {"IMAGE_SIZE": size, "N_IMAGES": n_images}
-        parameters = {**DEMO_PARAMETERS, **{k: v for k, v in overrides.items() if v}}
-        notebooks = run_notebooks(out, parameters)
-        reports = sorted((out / "runs").glob("*/report/results.html"))
-        written = {"notebooks": [str(p) for p in notebooks],
-                   "results_documents": [str(p) for p in reports]}
-    written["seconds"] = round(time.perf_counter() - started, 1)
-    print(json.dumps(written, indent=2))
-    return written
+    overrides = {"IMAGE_SIZE": size, "N_IMAGES": n_images}
+    parameters = {**DEMO_PARAMETERS, **{k: v for k, v in overrides.items() if v}}
+    notebooks = run_notebooks(out, parameters, root)
+    reports = sorted((out / "runs").rglob("results.html"))
+    minutes = (time.perf_counter() - started) / 60
+    print(f"[demo] ran {len(notebooks)} notebooks in {minutes:.1f} min on synthetic data "
+          f"({parameters['N_IMAGES']} images, {parameters['IMAGE_SIZE']} px); executed copies "
+          f"(instructor material: solutions inside) in {out / NOTEBOOKS}", flush=True)
+    print(f"[demo] results document: {reports[0] if reports else 'none was written'}",
+          flush=True)
+    numbers = headline(out / "runs")
+    print("[demo] headline (synthetic data: they show the pipeline works, nothing about skin): "
+          + ("; ".join(numbers) if numbers else "no run with a test split"), flush=True)
+    return {"notebooks": [str(p) for p in notebooks],
+            "results_documents": [str(p) for p in reports], "headline": numbers}

@@ -29,6 +29,9 @@ from ipykernel.kernelspec import write_kernel_spec
 from casekit.io import atomic_path
 
 KERNEL_NAME = "python3"
+#: Kernels log only errors: ipykernel warns "running over TCP without encryption" at every
+#: start, although casekit's kernels listen on the loopback interface only.
+KERNEL_OPTIONS = ("--IPKernelApp.log_level=ERROR",)
 
 
 def use_this_python() -> Path:
@@ -43,7 +46,8 @@ def use_this_python() -> Path:
     if not _points_here(spec_dir):
         try:
             with atomic_path(spec_dir) as tmp:
-                write_kernel_spec(tmp, overrides={"display_name": "Python 3 (casekit)"})
+                write_kernel_spec(tmp, overrides={"display_name": "Python 3 (casekit)"},
+                                  extra_arguments=list(KERNEL_OPTIONS))
         except OSError:
             if not _points_here(spec_dir):  # not just another process winning the race
                 raise
@@ -74,4 +78,5 @@ def _points_here(spec_dir: Path) -> bool:
         spec = json.loads((spec_dir / "kernel.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return spec.get("argv", [None])[0] == sys.executable
+    argv = spec.get("argv", [None])
+    return argv[0] == sys.executable and set(KERNEL_OPTIONS) <= set(argv)
