@@ -13,7 +13,11 @@ import os
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
-from casekit.course.guard import guarded_autograde_preprocessors
+from casekit.course.guard import (
+    ScrubHiddenOutputs,
+    guarded_autograde_preprocessors,
+    guarded_sanitize_preprocessors,
+)
 
 c = get_config()  # noqa: F821  (provided by traitlets when it runs this file)
 
@@ -70,14 +74,21 @@ c.OverwriteCells.add_missing_cells = True
 # only its own cell: casekit's GuardedExecute restarts a lost kernel, replays the cells
 # above and caps the kernel's memory (docs/INSTRUCTOR_GUIDE.md, "Grading integrity").
 c.Autograde.autograde_preprocessors = guarded_autograde_preprocessors()
+# A grade cell the student copied or split in two (same nbgrader metadata twice) would make
+# nbgrader fail for the whole submission: RepairDuplicateCells joins split answers, keeps the
+# first copy graded and logs one line naming the student, the cell and the fix.
+c.Autograde.sanitize_preprocessors = guarded_sanitize_preprocessors()
 c.GuardedExecute.memory_limit_mb = 6144
 # Submissions always run against the kernel the assignment was written for.
 # (OverwriteKernelspec is on by default in nbgrader 0.9.)
 
 # --- Feedback -----------------------------------------------------------------------------
-# Strip the source of hidden tests from the feedback HTML so they stay reusable
-# (a failing hidden assert can still show its line inside the traceback).
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# Strip the source of hidden tests from the feedback HTML so they stay reusable, and scrub
+# every output that shows them (a student's %xmode Verbose traceback, print(In), _ih, Out,
+# %history); test cells show only their error's first line (no hidden input values).
+c.GenerateFeedback.preprocessors = [
+    GetGrades, ScrubHiddenOutputs, ClearHiddenTests, CSSHTMLHeaderPreprocessor,
+]
 
 # --- Exchange (JupyterHub) ----------------------------------------------------------------
 # With nbgrader's file-system exchange on a JupyterHub, instructors `nbgrader

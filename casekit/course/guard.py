@@ -19,24 +19,43 @@ error. :class:`GuardedExecute` replaces it in the autograde chain (see
 
 A normal notebook runs exactly as with nbgrader's ``Execute``: same outputs, same grades.
 
+Two more preprocessors keep odd submissions gradeable and feedback clean:
+
+* :class:`RepairDuplicateCells` (first in the sanitizing chain): a grade cell copied or
+  split by the student (two cells with one ``grade_id``, which makes nbgrader's id
+  de-duplication and ``add_missing_cells`` crash) is repaired: adjacent pieces of a split
+  answer are joined again, and of other copies the first keeps the nbgrader metadata while
+  the rest become ordinary cells that still run where they are. One warning line per cell
+  names the student, the cell and the fix.
+* :class:`ScrubHiddenOutputs` (feedback): no hidden-test line or marker reaches the feedback
+  whatever the student's code printed (``%xmode Verbose`` tracebacks, ``print(In)``,
+  ``_ih``, ``Out``, ``%history``), and a test cell shows only its error's first line (not a
+  traceback with the hidden inputs' values, nor what the student's function printed).
+
 Example (``nbgrader_config.py``):
     >>> from casekit.course.guard import guarded_autograde_preprocessors
     >>> c.Autograde.autograde_preprocessors = guarded_autograde_preprocessors()  # doctest: +SKIP
+    >>> c.Autograde.sanitize_preprocessors = guarded_sanitize_preprocessors()      # doctest: +SKIP
     >>> c.GuardedExecute.memory_limit_mb = 4096                                    # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import copy
+import html
+import re
 import sys
 import time
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
+from nbconvert.filters import strip_ansi
 from nbformat import NotebookNode
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
 from traitlets import Integer
+
+from casekit.graded import BEGIN_HIDDEN, END_HIDDEN, hidden_test_lines, strip_hidden_tests
 
 #: Run silently in each new kernel (no names are added to the student's namespace).
 _HARDEN = """\
@@ -201,6 +220,110 @@ def guarded_autograde_preprocessors() -> list[type]:
     """nbgrader's default autograde chain with :class:`GuardedExecute` in place of ``Execute``."""
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     return [GuardedExecute if p is Execute else p for p in default]
+
+
+def guarded_sanitize_preprocessors() -> list[type]:
+    """nbgrader's default sanitizing chain with :class:`RepairDuplicateCells` before its
+    id de-duplication."""
+    default = Autograde.class_traits()["sanitize_preprocessors"].default()
+    at = default.index(DeduplicateIds) if DeduplicateIds in default else 0
+    return default[:at] + [RepairDuplicateCells] + default[at:]
+
+
+#: Starts every warning of :class:`RepairDuplicateCells` (found again in nbgrader's log).
+REPAIRED = "repaired grade cell:"
+
+
+class RepairDuplicateCells(NbGraderPreprocessor):
+    """Make a submission with copied or split grade cells gradeable (see the module doc)."""
+
+    def preprocess(self, nb, resources):
+        """Repair ``nb`` in place; log one line per repaired grade id."""
+        who = resources.get("nbgrader", {})
+        where = f"student {who.get('student', '?')}, notebook {who.get('notebook', '?')}"
+        seen: dict[str, int] = {}
+        kept = []
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if not grade_id or grade_id not in seen:
+                if grade_id:
+                    seen[grade_id] = 1
+                kept.append(cell)
+                continue
+            seen[grade_id] += 1
+            previous = kept[-1]
+            if (cell.metadata["nbgrader"].get("solution") and
+                    previous.metadata.get("nbgrader", {}).get("grade_id") == grade_id and
+                    previous.cell_type == cell.cell_type):
+                previous.source = previous.source.rstrip("\n") + "\n" + cell.source
+                self.log.warning("%s %s: answer cell `%s` was split in two; graded as one "
+                                 "cell (fix: merge the pieces back, Shift+M)",
+                                 REPAIRED, where, grade_id)
+                continue
+            del cell.metadata["nbgrader"]
+            cell.source = strip_hidden_tests(cell.source)  # an ordinary cell has none
+            kept.append(cell)
+            self.log.warning("%s %s: cell `%s` appears %d times (a copy); graded the first, "
+                             "the copy runs as an ordinary cell (fix: delete the copy)",
+                             REPAIRED, where, grade_id, seen[grade_id])
+        nb.cells = kept
+        return nb, resources
+
+
+#: Shown in feedback in place of an output that contained hidden tests.
+SCRUBBED = "[output removed from the feedback: it showed the grader's hidden tests]"
+_ESCAPES = {"\\n": "\n", "\\t": "\t", "\\'": "'", '\\"': '"', "\\\\": "\\"}
+
+
+class ScrubHiddenOutputs(NbGraderPreprocessor):
+    """Keep hidden tests out of feedback (see the module doc). Run before ClearHiddenTests,
+    which removes the hidden lines from the cells' sources."""
+
+    min_length = Integer(8, help="Hidden lines shorter than this (e.g. ')') are not searched "
+                         "for in outputs.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        """Scrub every output of ``nb`` in place."""
+        secrets = {BEGIN_HIDDEN, END_HIDDEN, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"}
+        code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+        visible = "\n".join(strip_hidden_tests(source) for source in code)
+        for source in code:  # a line students see anyway is no secret
+            secrets |= {line for line in hidden_test_lines(source)
+                        if len(line) >= self.min_length and line not in visible}
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and not meta.get("solution"):
+                cell.outputs = [_one_line(o) for o in cell.outputs if o.output_type == "error"]
+            cell.outputs = [_scrubbed(o) if _shows(o, secrets) else o for o in cell.outputs]
+        return nb, resources
+
+
+def _scrubbed(output: NotebookNode) -> NotebookNode:
+    """The note that replaces an output showing hidden tests (an error stays an error)."""
+    if output.output_type == "error":
+        return _error(output.get("ename", "Error"), SCRUBBED)
+    return NotebookNode(output_type="stream", name="stdout", text=SCRUBBED)
+
+
+def _one_line(output: NotebookNode) -> NotebookNode:
+    """An error output reduced to ``ename: first line of evalue`` (no traceback)."""
+    message = (str(output.get("evalue", "")).strip().splitlines() or [""])[0][:300]
+    return _error(output.get("ename", "Error"), message)
+
+
+def _shows(output: NotebookNode, secrets: set[str]) -> bool:
+    """Whether any text of ``output`` contains one of ``secrets`` (also inside a repr)."""
+    parts = [output.get("text", ""), output.get("ename", ""), output.get("evalue", "")]
+    parts += list(output.get("traceback", []))
+    parts += [v if isinstance(v, str) else "".join(v) if isinstance(v, list) else str(v)
+              for v in output.get("data", {}).values()]
+    text = html.unescape(strip_ansi("\n".join(str(p) for p in parts)))
+    for escaped, plain in _ESCAPES.items():
+        text = text.replace(escaped, plain)
+    text = re.sub(r"[ \t]+", " ", text)
+    return any(re.sub(r"[ \t]+", " ", secret) in text for secret in secrets)
 
 
 def _lost_kernel_error(error: Exception) -> NotebookNode:

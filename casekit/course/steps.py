@@ -16,6 +16,7 @@ Example (a throw-away course for one assignment):
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -31,7 +32,9 @@ from casekit.course.config import (
     ensure_tools_on_path,
     load_config,
 )
+from casekit.course.guard import REPAIRED
 from casekit.course.kernel import notebook_environment
+from casekit.course.submissions import tidy_submission
 
 #: Text that must never reach students.
 SECRET_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "MARK SCHEME")
@@ -70,9 +73,23 @@ def generate_assignment(course: str | os.PathLike[str], assignment: str) -> Path
 
 
 def autograde(course: str | os.PathLike[str], assignment: str, student: str) -> Path:
-    """Run nbgrader autograde for one student's ``submitted/<student>/<assignment>``."""
+    """Run nbgrader autograde for one student's ``submitted/<student>/<assignment>``.
+
+    A notebook handed in under another name (``Copy of 01_eda.ipynb``) is graded under its
+    own (:func:`casekit.course.submissions.tidy_submission`); that, and grade cells a
+    student copied or split (repaired by ``casekit.course.guard.RepairDuplicateCells``),
+    are logged as one warning line each on the ``casekit.course`` logger.
+    """
     course = Path(course).resolve()
-    _run(Autograde, course, assignment, student=student, force=True, create_student=True)
+    coursedir = CourseDirectory(config=load_config(course))
+    source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+    notes = tidy_submission(
+        Path(coursedir.format_path(coursedir.submitted_directory, student, assignment)),
+        [p.name for p in sorted(source.glob("*.ipynb"))], student=student)
+    log = _run(Autograde, course, assignment, student=student, force=True, create_student=True)
+    notes += [line.split("] ", 1)[-1] for line in log.splitlines() if REPAIRED in line]
+    for note in notes:
+        logging.getLogger("casekit.course").warning("%s: %s", assignment, note)
     return course / "autograded" / student / assignment
 
 
@@ -92,7 +109,8 @@ def leaked_markers(folder: str | os.PathLike[str]) -> list[str]:
     return found
 
 
-def _run(converter, course: Path, assignment: str, student: str = ".", **traits) -> None:
+def _run(converter, course: Path, assignment: str, student: str = ".", **traits) -> str:
+    """Run an nbgrader converter; return its log (raise :class:`CourseError` on failure)."""
     ensure_tools_on_path()
     config = load_config(course)
     coursedir = CourseDirectory(config=config)
@@ -113,3 +131,4 @@ def _run(converter, course: Path, assignment: str, student: str = ".", **traits)
             f"nbgrader {converter.__name__} failed for {assignment!r} "
             f"(student {student!r}) in {course}:\n{log}\n{result.get('error', '')}"
         )
+    return result.get("log", "")
