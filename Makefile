@@ -4,8 +4,14 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= outputs/demo
+UV     := $(BIN)/uv
+# Run again against the lowest versions pyproject.toml allows and a Colab-like set of pins
+# (.ci/constraints-colab.txt), each in its own venv, so a declared minimum is a tested one.
+COMPAT_TESTS ?= tests/test_splits.py tests/test_metrics.py tests/test_metric_inputs.py \
+                tests/test_images.py tests/test_loaders.py
 
-.PHONY: demo test lint release course-check install-demo install-test clean publish browser
+.PHONY: demo test test-lowest test-colab lint release course-check install-demo install-test clean \
+        publish browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +29,28 @@ demo: install-demo
 test: install-test browser
 	$(BIN)/ruff check casekit tests
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=20
+	$(MAKE) test-lowest test-colab
+
+$(UV): $(BIN)/python
+	$(BIN)/python -m pip install --quiet "uv>=0.5"
+
+# compat_run(venv, resolver options): resolve pyproject's test extra with those options,
+# make the venv hold exactly that (uv pip sync), run the fast, non-slow COMPAT_TESTS.
+define compat_run
+	$(UV) venv --quiet --seed --allow-existing --python $(PYTHON) $(1)
+	$(UV) pip compile --quiet pyproject.toml --extra test $(2) --python $(1)/bin/python \
+		-o $(1)/requirements.txt
+	$(UV) pip sync --quiet --python $(1)/bin/python $(1)/requirements.txt
+	$(UV) pip install --quiet --no-deps --python $(1)/bin/python -e .
+	PATH="$(abspath $(1))/bin:$$PATH" $(1)/bin/python -m pytest -m "not slow" -n 2 \
+		--dist loadgroup -q -p no:cacheprovider --durations=5 $(COMPAT_TESTS)
+endef
+
+test-lowest: $(UV)
+	$(call compat_run,.venv-lowest,--resolution lowest-direct)
+
+test-colab: $(UV)
+	$(call compat_run,.venv-colab,--constraint .ci/constraints-colab.txt)
 
 # Regenerate the student release notebooks/ from solutions/ (commit the result).
 release: install-demo
