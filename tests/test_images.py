@@ -503,6 +503,23 @@ def test_crash_mid_build_leaves_nothing_that_loads(images, tmp_path, monkeypatch
     assert _build(paths, ids, cache_dir).images.shape[0] == 12
 
 
+def test_an_interrupt_in_a_helper_thread_reaches_the_caller(images, tmp_path, monkeypatch):
+    paths, ids = images
+    real = build_module.decode_rows
+
+    def crash_first(array_file, offset, start, chunk, size):
+        if start == 0:  # the front of the queue: a helper thread's job
+            raise KeyboardInterrupt
+        return real(array_file, offset, start, chunk, size)
+
+    monkeypatch.setattr(build_module, "decode_rows", crash_first)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        _build(paths, ids, tmp_path / "cache", workers=2)
+    assert time.monotonic() - started < 20  # forwarded at once, not after STALL_SECONDS
+    assert _everything_under(tmp_path / "cache") == ["toy"]
+
+
 def test_missing_file_is_named(images, tmp_path: Path) -> None:
     paths, ids = images
     ghost = paths[0].with_name("GHOST.jpg")

@@ -263,7 +263,7 @@ def _run(jobs: Sequence[Job], workers: int, bar: tqdm) -> list[JobResult]:
     """
     pending = deque(enumerate(jobs))
     lock = threading.Lock()
-    answers: queue.SimpleQueue[tuple[int, JobResult | Exception]] = queue.SimpleQueue()
+    answers: queue.SimpleQueue[tuple[int, JobResult | BaseException]] = queue.SimpleQueue()
     started: dict[int, float] = {}  # job index → when a helper took it
     stop = threading.Event()
 
@@ -281,8 +281,8 @@ def _run(jobs: Sequence[Job], workers: int, bar: tqdm) -> list[JobResult]:
             index, job = item
             try:
                 answers.put((index, decode_rows(*job)))
-            except Exception as err:  # not a decoding failure (those are results): re-raised
-                answers.put((index, err))
+            except BaseException as err:  # not a decoding failure (those are results):
+                answers.put((index, err))  # re-raised by the main thread
 
     threads = []
     for number in range(min(workers, len(jobs)) - 1):
@@ -309,7 +309,7 @@ def _run(jobs: Sequence[Job], workers: int, bar: tqdm) -> list[JobResult]:
                     index, answer = answers.get_nowait()
                 except queue.Empty:
                     break
-                if isinstance(answer, Exception):
+                if isinstance(answer, BaseException):
                     raise answer
                 record(index, answer)
             if (item := take(front=False)) is not None:
@@ -320,7 +320,7 @@ def _run(jobs: Sequence[Job], workers: int, bar: tqdm) -> list[JobResult]:
             except queue.Empty:
                 _give_up_stalled(jobs, started, results, record)
                 continue
-            if isinstance(answer, Exception):
+            if isinstance(answer, BaseException):
                 raise answer
             record(index, answer)
     finally:
