@@ -402,26 +402,34 @@ _EDA_MUTANTS = {
                                   "    return s",
     },
 }
+# The visible tests catch every mistake an exercise's text names (issue 9); only ignored
+# arguments are left to the hidden tests.
 _CAUGHT_ONLY_BY_HIDDEN = {
-    ("test_class_shares", "ignores column"), ("test_median_age_by_label", "missing age as 0"),
-    ("test_median_age_by_label", "mean"), ("test_median_age_by_label", "drops all-missing labels"),
-    ("test_leak_crosstab", "ignores column"),
-    ("test_images_per_group", "unsorted"), ("test_dataset_summary", "missing age as 0"),
+    ("test_class_shares", "ignores column"), ("test_leak_crosstab", "ignores column"),
     ("test_share_missing_questionnaire", "ignores columns"),
 }
 
 
 @pytest.fixture(scope="module")
 def course_eda_cells():
-    """01_eda's solution functions (run in-process) and its test cells' sources."""
+    """01_eda's solution functions (run in-process) and, per exercise (its first test cell's
+    grade id), the sources of its set-up and test cells."""
     namespace = {"pd": pd, "np": np}
-    tests = {}
+    tests, first = {}, None
     for cell in nbformat.read(ROOT / "solutions/01_eda/01_eda.ipynb", as_version=4).cells:
         meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("solution"):
+        if cell.cell_type != "code" or not meta:
+            continue
+        if meta.get("solution"):
             exec(cell.source, namespace)
-        elif cell.cell_type == "code" and meta.get("grade"):
-            tests[meta["grade_id"]] = cell.source
+            first, pending = None, ""
+        elif not meta.get("grade"):  # a locked set-up cell of the tests below it
+            pending += cell.source + "\n"
+        elif first is None:
+            first = meta["grade_id"]
+            tests[first] = pending + cell.source
+        else:
+            tests[first] += "\n" + cell.source
     namespace["_solution_dataset_summary"] = namespace["dataset_summary"]
     return namespace, tests
 
