@@ -123,6 +123,13 @@ MUTANTS = {
             outputs = keras.layers.Dense(1, activation="sigmoid", name="cancer_probability")(x)
             return keras.Model(inputs, outputs, name="cancer_classifier")
         """},
+        "head from casekit's own models._classifier": {"kind": "casekit-call", "code": """
+            backbone.trainable = False
+            inputs = keras.Input(shape=backbone.input_shape[1:], name="image")
+            x = inputs if augmentation is None else augmentation(inputs)
+            outputs = models._classifier(backbone(x, training=False), 2, dropout)
+            return keras.Model(inputs, outputs, name="cancer_classifier")
+        """},
     },
     "test_unfreeze_top_blocks": {
         "unfreezes BatchNormalization too": {"kind": "named-mistake", "code": """
