@@ -98,9 +98,11 @@ def train_reference(
     Returns the run folder (``run.json``, ``predictions.csv``, ``history.json``,
     ``model.keras``). ``task`` is ``"binary"`` (cancer vs not) or ``"multiclass"`` (six).
     """
+    import keras
+
     from casekit import finetune, imbalance, models, training
     from casekit.pipeline import prepare
-    from casekit.runs import merge_histories, save_run
+    from casekit.runs import describe_augmentation, merge_histories, save_run
 
     target, class_names, num_classes = _task_setup(task)
     grading = is_grading()
@@ -150,10 +152,14 @@ def train_reference(
         "class_names": class_names, "model": model_name, "image_size": image_size,
         "weights": str(choice.weights), "weights_reason": choice.reason,
         "learning_rates": {"head": learning_rates[0], "fine_tune": learning_rates[1]},
-        "batch_size": batch_size, "unfreeze_from": "block6" if epochs_finetune else None,
+        "batch_size": batch_size, "optimizer": "Adam",
+        "fine_tune": ({"from_block": "block6", "batch_norm": "frozen"} if epochs_finetune
+                      else None),
         "loss": "binary_crossentropy" if task == "binary" else "sparse_categorical_crossentropy",
-        "class_weights": {str(k): round(float(v), 4) for k, v in weights_by_class.items()},
-        "augmentation": "flip, rotation 0.5, zoom 0.15, translation 0.1, contrast 0.2",
+        "class_weight": {class_names[int(k)]: round(float(v), 4)
+                         for k, v in weights_by_class.items()},
+        "augmentation": describe_augmentation(models.augmentation(seed=seed)),
+        "precision": keras.mixed_precision.global_policy().name,
         "epochs": {"head": epochs_head, "fine_tune": epochs_finetune},
         "fine_tune_epoch": epochs_head, "seeds": {"split": seed, "training": seed},
         "split": {"protocol": "grouped stratified split", "grouped_by": "patient_id",
