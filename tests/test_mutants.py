@@ -186,16 +186,34 @@ def test_named_mistakes_fail_the_visible_tests(assignment, tmp_path_factory):
     assert passed == [], "visible tests must catch the mistakes the exercise's text names"
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_guarded_exercise_has_a_casekit_call_mutant(assignment):
+    """Exercises whose tests switch casekit's version off (without_casekit) are exactly the
+    exercises with a "casekit-call" mutant: each guard is shown to work."""
+    guarded, solution = set(), None
+    for path in sorted((ROOT / "solutions" / assignment).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and meta.get("solution"):
+                solution = meta["grade_id"]
+            elif cell.cell_type == "code" and meta and "without_casekit(" in cell.source:
+                guarded.add(solution)
+    found = found_exercises(assignment)
+    calls = {exercise_key(key, found) for key, named in
+             load_mutants(MUTANT_FILES / f"{assignment}.py").items()
+             if any(m.kind == "casekit-call" for m in named.values())}
+    assert calls == guarded
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", per_assignment())
 def test_casekit_calls_are_refused(assignment, tmp_path_factory):
-    """An exercise answered by calling casekit's own implementation loses its points."""
+    """An exercise answered by calling casekit's own implementation loses its points, and
+    the visible tests already say why (the self-check agrees)."""
     report = graded_class(assignment, tmp_path_factory).mutation
-    calls = [r for r in report.results if r.kind == "casekit-call"]
-    for r in calls:
+    for r in (r for r in report.results if r.kind == "casekit-call"):
         assert r.caught and "OwnImplementationRequired" in r.error, (r.exercise, r.name, r.error)
-    if assignment != "01_eda":  # 01's exercises have no casekit equivalent (pandas only)
-        assert calls, "exercises with a casekit equivalent need a casekit-call mutant"
+        assert not r.visible_passed, (r.exercise, r.name)
 
 
 def test_mark_visible_tests_prints_before_the_hidden_lines():

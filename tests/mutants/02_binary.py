@@ -59,6 +59,16 @@ MUTANTS = {
             splits_per_patient = df.groupby("group_id")["split"].nunique()
             return sorted(splits_per_patient[splits_per_patient > 2].index)
         """,
+        "calls casekit.splits.check_no_group_leakage": {"kind": "casekit-call", "code": """
+            from casekit.splits import GroupLeakageError, check_no_group_leakage
+
+            try:
+                check_no_group_leakage(df)
+            except GroupLeakageError:
+                splits_per_patient = df.groupby("group_id")["split"].nunique()
+                return sorted(splits_per_patient[splits_per_patient > 1].index)
+            return []
+        """},
     },
     "test_train_class_weights": {
         "inverted weights (n_class / n)": {"kind": "named-mistake", "code": """

@@ -135,6 +135,16 @@ MUTANTS = {
             low, high = np.nanpercentile(np.asarray(values, dtype=float), [5, 95])
             return float(low), float(high)
         """},
+        "resamples with casekit.metrics.bootstrap_weights": {"kind": "casekit-call", "code": """
+            y, s = np.asarray(y), np.asarray(s, dtype=float)
+            values = []
+            for chunk in metrics.bootstrap_weights(len(y), np.asarray(groups), n_boot=n_boot,
+                                                   seed=seed):
+                for counts in chunk.astype(int):
+                    values.append(stat(np.repeat(y, counts), np.repeat(s, counts)))
+            low, high = np.nanpercentile(np.asarray(values, dtype=float), [2.5, 97.5])
+            return float(low), float(high)
+        """},
     },
     "test_expected_calibration_error": {
         "unweighted mean over the bins": {"kind": "named-mistake", "code": """
