@@ -11,11 +11,12 @@ On the same images, in one run:
 (c) ``build_cache`` end to end (hashing, decoding with all threads, manifest);
 (d) reading the cache: shuffled batches of 64 gathered with ``ImageCache.take``.
 
-On a machine busy with other work the parallel numbers shrink: the JSON records the load
-average before the run. Files are read once beforehand, so every variant reads from the OS
-file cache and times decoding, not the disk. Without ``--root`` it generates
-HAM10000-like 600 × 450 JPEGs in a temporary folder with ``casekit.synthetic.make``. The
-last line printed is a JSON object with every number.
+Each variant of (a) and (b) is timed ``--repeats`` times, the variants interleaved, and
+the median reported: on a machine busy with other work a burst of load then hits every
+variant alike. The JSON records the load average before the run. Files are read once
+beforehand, so every variant reads from the OS file cache and times decoding, not the
+disk. Without ``--root`` it generates HAM10000-like 600 × 450 JPEGs in a temporary folder
+with ``casekit.synthetic.make``. The last line printed is a JSON object with every number.
 
 Example:
     python -m casekit.bench.cache --n 400 --size 224
@@ -98,8 +99,15 @@ def timed_jobs(kind: str, paths: list[Path], size: int, workers: int, folder: Pa
     return seconds
 
 
+def _timed_naive(paths: list[Path], size: int) -> float:
+    start = time.perf_counter()
+    for path in paths:
+        naive_decode(path, size)
+    return time.perf_counter() - start
+
+
 def run(root: Path | None, dataset: str, n: int, size: int, workers: int | None,
-        batch: int) -> dict:
+        batch: int, repeats: int = 3) -> dict:
     """Time (a) naive, (b) threads and processes, (c) build_cache, (d) reads; every number."""
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None  # others' work
     workers = workers or usable_cores()
@@ -109,14 +117,17 @@ def run(root: Path | None, dataset: str, n: int, size: int, workers: int | None,
         ids = [p.stem for p in paths]
         megabytes = sum(len(p.read_bytes()) for p in paths) / 1e6  # also warms the file cache
 
-        start = time.perf_counter()
         naive = [naive_decode(p, size) for p in paths]
-        naive_s = time.perf_counter() - start
-        speeds = {"naive": len(paths) / naive_s}
+        variants = {"naive": lambda: _timed_naive(paths, size)}
         for kind in ("threads", "processes"):
             for count in sorted({1, workers}):
-                label = f"{kind}_{'1' if count == 1 else 'all'}"
-                speeds[label] = len(paths) / timed_jobs(kind, paths, size, count, workdir)
+                variants[f"{kind}_{'1' if count == 1 else 'all'}"] = (
+                    lambda kind=kind, count=count: timed_jobs(kind, paths, size, count, workdir))
+        seconds: dict[str, list[float]] = {label: [] for label in variants}
+        for _ in range(repeats):  # interleaved, so a burst of others' work hits every variant
+            for label, timed in variants.items():
+                seconds[label].append(timed())
+        speeds = {label: len(paths) / float(np.median(s)) for label, s in seconds.items()}
 
         start = time.perf_counter()
         cache = build_cache(paths, ids, size, "bench", cache_dir=workdir / "cache",
@@ -150,6 +161,7 @@ def run(root: Path | None, dataset: str, n: int, size: int, workers: int | None,
         "cores": os.cpu_count(),
         "load_average_before": load_before,
         "workers": workers,
+        "repeats": repeats,
         **{f"{label}_img_per_s": round(value, 1) for label, value in speeds.items()},
         "build_cache_img_per_s": round(n / build_s, 1),
         "build_seconds_total": round(build_s, 3),
@@ -170,8 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--workers", type=int, default=None, help="default: every usable core")
     parser.add_argument("--batch", type=int, default=64, help="read batch size")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timings per variant, interleaved; the median is reported")
     args = parser.parse_args(argv)
-    result = run(args.root, args.dataset, args.n, args.size, args.workers, args.batch)
+    result = run(args.root, args.dataset, args.n, args.size, args.workers, args.batch,
+                 args.repeats)
     print(f"images: {result['images']} ({result['megabytes']} MB), {result['size']}px, "
           f"{result['workers']} workers, load average before {result['load_average_before']}")
     print(f"(a) naive PIL loop           : {result['naive_img_per_s']:8.1f} img/s")

@@ -12,8 +12,8 @@ starting Python again and without importing — or re-running — the caller's `
 (a *spawn* process pool re-executes a script that lacks an ``if __name__ ==
 "__main__":`` guard). ``python -m casekit.bench.cache`` measures threads against
 processes on the same jobs: on 600 HAM10000-sized JPEGs at 224 px on a shared 2-core
-machine, threads decoded 47 images/s with two workers and 40 with one, a spawn process
-pool 35 and 22 (its start-up included).
+machine (median of 3), threads decoded 272 images/s with two workers and 256 with one, a
+spawn process pool 111 and 156 (its start-up included).
 A thread whose job gives no answer for ``STALL_SECONDS`` (a file on a stalled network or
 Drive mount) is given up on with a warning, its images are reported as failed, and it
 cannot keep Python from exiting (helper threads are daemons).
