@@ -1,23 +1,26 @@
-"""Keep casekit's data, image cache and runs across Colab sessions, in Google Drive.
+"""Keep casekit's image cache and training runs across Colab sessions, in Google Drive.
 
 Every notebook opened from a Colab badge runs on a fresh machine, and what it wrote to that
 machine's disk vanishes when the session ends: notebook 04 would never find the runs that
 02 and 03 saved. With ``PERSIST = "drive"`` (the notebooks' default) the set-up cell calls
-:func:`setup`, which mounts Google Drive and points casekit's data root
-(``CASEKIT_DATA``, see :mod:`casekit.paths`) at ``MyDrive/casekit_data``: downloads and
-synthetic data, the image cache (``cache/``) and the runs (``runs/``) all live there, and
-every later notebook, in any session, finds them. ``PERSIST = None`` keeps everything on
-the Colab machine and says plainly that it vanishes with the session.
+:func:`setup`, which mounts Google Drive and points the image cache (``CASEKIT_CACHE``) and
+the runs (``CASEKIT_RUNS``, see :mod:`casekit.paths`) at ``MyDrive/casekit_data/cache`` and
+``…/runs``: every later notebook, in any session, finds them. The datasets themselves stay
+on the machine's disk (``CASEKIT_DATA``, default ``~/casekit_data``): Drive is slow for
+thousands of small image files and they count against its quota, while a new session
+downloads (or draws) them again in minutes; the image cache, one file per dataset and size,
+is keyed by the images' content and stays valid. ``PERSIST = None`` keeps everything on the
+Colab machine and says plainly that it vanishes with the session.
 
 Outside Colab, and while nbgrader grades, nothing changes: the machine's own disk keeps the
-files (``~/casekit_data`` or ``$CASEKIT_DATA``). Variables set beforehand (``CASEKIT_DATA``,
-``CASEKIT_CACHE``, ``CASEKIT_RUNS``) are never overridden.
+files (``~/casekit_data`` or ``$CASEKIT_DATA``). Variables set beforehand
+(``CASEKIT_CACHE``, ``CASEKIT_RUNS``) are never overridden.
 
 Example (a notebook's set-up cell)::
 
     >>> from casekit import persist
     >>> storage = persist.setup("drive")    # doctest: +SKIP
-    casekit data, image cache and runs: /content/drive/MyDrive/casekit_data (Google Drive, ...)
+    casekit image cache and runs: /content/drive/MyDrive/casekit_data (Google Drive, ...)
 """
 
 from __future__ import annotations
@@ -44,9 +47,9 @@ class Storage:
 
     Attributes:
         data_root: datasets and synthetic data; ``cache_root``: decoded images;
-            ``runs_root``: training runs (all usually inside ``data_root``).
-        persistent: whether they outlive the session (False only on a Colab machine
-            without Drive).
+            ``runs_root``: training runs.
+        persistent: whether the cache and the runs outlive the session (False only on a
+            Colab machine without Drive).
         where: in words, e.g. ``"Google Drive, kept between sessions"``.
     """
 
@@ -57,7 +60,9 @@ class Storage:
     where: str
 
     def __str__(self) -> str:
-        return f"casekit data, image cache and runs: {self.data_root} ({self.where})"
+        common = self.runs_root.parent if self.cache_root.parent == self.runs_root.parent \
+            else self.runs_root
+        return f"casekit image cache and runs: {common} ({self.where})"
 
 
 def setup(
@@ -67,11 +72,11 @@ def setup(
     folder: str = DRIVE_FOLDER,
     show: bool = True,
 ) -> Storage:
-    """Put casekit's data, cache and runs where they survive (Google Drive in Colab).
+    """Put casekit's image cache and runs where they survive (Google Drive in Colab).
 
     Args:
-        persist: ``"drive"`` mounts Google Drive in Colab and keeps everything in
-            ``<mount_point>/<folder>``; ``None`` keeps the machine's own folders.
+        persist: ``"drive"`` mounts Google Drive in Colab and keeps the image cache and
+            the runs in ``<mount_point>/<folder>``; ``None`` keeps the machine's folders.
         mount_point: where ``google.colab.drive.mount`` mounts Drive (tests pass a
             temporary folder).
         folder: casekit's folder inside the mount.
@@ -90,8 +95,9 @@ def setup(
         return _storage(persistent=True, where="this machine's disk")
     if persist is None:
         return _report(_storage(persistent=False, where=VANISH), show)
-    if os.environ.get("CASEKIT_DATA"):
-        return _report(_storage(persistent=True, where="CASEKIT_DATA, set before"), show)
+    if os.environ.get("CASEKIT_CACHE") and os.environ.get("CASEKIT_RUNS"):
+        return _report(_storage(persistent=True, where="CASEKIT_CACHE and CASEKIT_RUNS, set "
+                                "before"), show)
     try:
         from google.colab import drive
 
@@ -101,8 +107,10 @@ def setup(
         where = f"Google Drive could not be mounted ({reason}): {VANISH}"
         return _report(_storage(persistent=False, where=where), show)
     root = Path(mount_point) / folder
-    root.mkdir(parents=True, exist_ok=True)
-    os.environ["CASEKIT_DATA"] = str(root)
+    for name, sub in (("CASEKIT_CACHE", "cache"), ("CASEKIT_RUNS", "runs")):
+        if not os.environ.get(name):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+            os.environ[name] = str(root / sub)
     return _report(_storage(persistent=True, where="Google Drive, kept between sessions"), show)
 
 
