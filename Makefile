@@ -24,7 +24,7 @@ install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 
 demo: install-demo
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/casekit demo --out $(OUT)
+	@PATH="$(abspath $(BIN)):$$PATH" $(BIN)/casekit demo --out $(OUT)
 
 test: install-test browser
 	$(BIN)/ruff check casekit tests
