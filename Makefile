@@ -18,7 +18,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 install-demo: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[tf,course]"
+	@$(BIN)/python -m pip install --quiet -e ".[tf,course]"
 
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
