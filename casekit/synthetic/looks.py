@@ -124,6 +124,17 @@ PAD_LOOKS = {
 
 LOOKS: dict[str, dict[str, ClassLook]] = {"ham10000": HAM_LOOKS, "pad_ufes_20": PAD_LOOKS}
 
+#: Look-alikes: this share of a class's lesions is drawn with the look of the class named,
+#: as lesions a dermatologist would put in the same differential diagnosis (a flat BCC
+#: looks like an actinic keratosis, an early melanoma like a naevus, ...). The label and the
+#: questionnaire stay those of the true diagnosis, so what the photo cannot tell, the
+#: answers (bleeding, pain, change, age) can: image + questionnaire fusion (assignment 05)
+#: then has something to add. HAM10000's dermoscopic images have none.
+LOOK_ALIKES: dict[str, dict[str, tuple[str, float]]] = {
+    "ham10000": {},
+    "pad_ufes_20": {"BCC": ("ACK", 0.20), "SCC": ("ACK", 0.20), "ACK": ("BCC", 0.10)},
+}
+
 #: Dermoscopy: lesion fills the frame, even light, lens ring, hairs.
 #: Smartphone: smaller lesion, uneven light and white balance, more noise.
 #: The two looks differ enough that a model trained on one drops on the other, as the case

@@ -26,6 +26,8 @@ from casekit.datasets.registry import get_spec
 
 MANIFEST_FILE = "SYNTHETIC.json"
 README_FILE = "README_SYNTHETIC.md"
+#: Bump when the tables or drawings change, so that copies made before are drawn again.
+GENERATOR_REVISION = 2
 
 
 def build_manifest(
@@ -43,6 +45,7 @@ def build_manifest(
         "image_size": list(image_size) if image_size else None,
         "casekit_version": __version__,
         "generator": "casekit.synthetic.make",
+        "generator_revision": GENERATOR_REVISION,
     }
 
 

@@ -26,7 +26,14 @@ from casekit.paths import dataset_dir
 from casekit.progress import tqdm
 from casekit.synthetic.drawing import draw_lesion, render
 from casekit.synthetic.layout import image_folder, image_parts, resolve_layout
-from casekit.synthetic.looks import DERMOSCOPY_SKIN, LOOKS, SCENES, SKIN_BY_TYPE, SKIN_SD
+from casekit.synthetic.looks import (
+    DERMOSCOPY_SKIN,
+    LOOK_ALIKES,
+    LOOKS,
+    SCENES,
+    SKIN_BY_TYPE,
+    SKIN_SD,
+)
 from casekit.synthetic.manifest import (
     MANIFEST_FILE,
     README_FILE,
@@ -47,7 +54,7 @@ PAD_SIDE = (96, 256)
 #: test that loaders convert every image to RGB.
 PAD_MODES = {"RGB": 0.78, "RGBA": 0.20, "L": 0.02}
 #: Seed-stream tags (the tables use 10 and 20).
-SIZES, SKIN, LESION, IMAGE = 30, 31, 32, 33
+SIZES, SKIN, LESION, IMAGE, LOOK_ALIKE = 30, 31, 32, 33, 34
 
 
 def _check_size(image_size: object) -> tuple[int, int] | None:
@@ -117,6 +124,9 @@ def _write_images(spec: DatasetSpec, table: pd.DataFrame, layout: str,
         for ordinal, rows in enumerate(rows_by_lesion.values()):
             label = table[spec.label_column].iloc[rows[0]]
             short_side = max(min(sizes[row]) for row in rows)
+            look_alike, share = LOOK_ALIKES[spec.name].get(label, (label, 0.0))
+            if np.random.default_rng([seed, LOOK_ALIKE, ordinal]).random() < share:
+                label = look_alike  # drawn like its look-alike; the table keeps the truth
             lesion = draw_lesion(looks[label], np.random.default_rng([seed, LESION, ordinal]),
                                  short_side)
             for row in rows:
