@@ -2,11 +2,12 @@
 
 Each source replaces the code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` of
 the exercise's solution cell (written unindented; it gets the markers' indentation).
+"named-mistake": the exercise's text warns against it, so its visible tests catch it.
 """
 
 MUTANTS = {
     "test_cross_validate": {
-        "folds ignore patients (StratifiedKFold)": """
+        "folds ignore patients (StratifiedKFold)": {"kind": "named-mistake", "code": """
             from sklearn.model_selection import StratifiedKFold
 
             y = np.asarray(y)
@@ -22,8 +23,8 @@ MUTANTS = {
                     scores = np.full((len(y), *predicted.shape[1:]), np.nan)
                 scores[held_out] = predicted
             return scores, folds
-        """,
-        "scores concatenated in fold order": """
+        """},
+        "scores concatenated in fold order": {"kind": "named-mistake", "code": """
             y = np.asarray(y)
             table = pd.DataFrame({"label": y, "group_id": np.asarray(groups)})
             folds = grouped_kfold(table, k=n_splits, seed=seed)["fold"].to_numpy()
@@ -32,7 +33,7 @@ MUTANTS = {
                 held_out = folds == fold
                 parts.append(np.asarray(fit_predict(x[~held_out], y[~held_out], x[held_out])))
             return np.concatenate(parts), folds
-        """,
+        """},
         "trains on every row, held-out fold included": """
             y = np.asarray(y)
             table = pd.DataFrame({"label": y, "group_id": np.asarray(groups)})
@@ -65,14 +66,14 @@ MUTANTS = {
         """,
     },
     "test_colour_histogram": {
-        "pixel counts, not shares": """
+        "pixel counts, not shares": {"kind": "named-mistake", "code": """
             out = np.zeros((len(images), 3, bins))
             for i, image in enumerate(images):
                 index = np.asarray(image).reshape(-1, 3).astype(np.int64) * bins // 256
                 for channel in range(3):
                     out[i, channel] = np.bincount(index[:, channel], minlength=bins)
             return out.reshape(len(images), 3 * bins)
-        """,
+        """},
         "bins over the image's own range (np.histogram without range)": """
             out = np.zeros((len(images), 3, bins))
             for i, image in enumerate(images):
@@ -98,7 +99,7 @@ MUTANTS = {
         """,
     },
     "test_paired_comparison": {
-        "unpaired: difference of the means with both models' spread": """
+        "unpaired: difference of the means, both spreads": {"kind": "named-mistake", "code": """
             a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
             k = len(a)
             mean = float(b.mean() - a.mean())
@@ -106,7 +107,7 @@ MUTANTS = {
             half = float(stats.t.ppf((1 + confidence) / 2, k - 1)) * sd / np.sqrt(k)
             return {"mean_difference": mean, "sd": sd, "ci_low": mean - half,
                     "ci_high": mean + half}
-        """,
+        """},
         "normal quantile 1.96 instead of t": """
             d = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
             mean, sd = float(d.mean()), float(d.std(ddof=1))
@@ -132,7 +133,7 @@ MUTANTS = {
         """,
     },
     "test_cancer_label": {
-        "akiec counted as benign (PAD's view of keratoses)": """
+        "akiec counted as benign (PAD's view of keratoses)": {"kind": "named-mistake", "code": """
             cancer = {"mel": 1, "bcc": 1, "akiec": 0, "nv": 0, "bkl": 0, "df": 0, "vasc": 0,
                       "MEL": 1, "BCC": 1, "SCC": 1, "ACK": 0, "NEV": 0, "SEK": 0}
             labels = pd.Series(list(labels), dtype=object).astype(str)
@@ -140,18 +141,18 @@ MUTANTS = {
             if unknown:
                 raise ValueError(f"unknown labels {unknown}")
             return labels.map(cancer).to_numpy(dtype=int)
-        """,
-        "unknown labels silently benign": """
+        """},
+        "unknown labels silently benign": {"kind": "named-mistake", "code": """
             cancer = {"mel", "bcc", "akiec", "MEL", "BCC", "SCC"}
             return np.array([int(str(label) in cancer) for label in labels])
-        """,
+        """},
         "HAM's list upper-cased (forgets SCC)": """
             cancer = {"MEL", "BCC", "AKIEC"}
             return np.array([int(str(label).upper() in cancer) for label in labels])
         """,
     },
     "test_clinical_features": {
-        "keeps biopsed (the label leak)": """
+        "keeps biopsed (the label leak)": {"kind": "named-mistake", "code": """
             out = pd.DataFrame(index=df.index)
             for column in NUMERIC:
                 out[column] = pd.to_numeric(df[column], errors="coerce").astype(float)
@@ -162,8 +163,8 @@ MUTANTS = {
                 out[f"region_{name}"] = (region == name).fillna(False).astype(float)
             out["biopsed"] = df["biopsed"].astype(float)
             return out
-        """,
-        "unknown symptoms as 'no' (fillna(False))": """
+        """},
+        "unknown symptoms as 'no' (fillna(False))": {"kind": "named-mistake", "code": """
             out = pd.DataFrame(index=df.index)
             for column in NUMERIC:
                 out[column] = pd.to_numeric(df[column], errors="coerce").astype(float)
@@ -173,7 +174,7 @@ MUTANTS = {
             for name in REGIONS:
                 out[f"region_{name}"] = (region == name).fillna(False).astype(float)
             return out
-        """,
+        """},
         "pd.get_dummies for the regions present": """
             out = pd.DataFrame(index=df.index)
             for column in NUMERIC:
@@ -196,11 +197,11 @@ MUTANTS = {
         """,
     },
     "test_late_fusion": {
-        "no questionnaire not handled (NaN comes out)": """
+        "no questionnaire not handled (NaN comes out)": {"kind": "named-mistake", "code": """
             p_image = np.asarray(p_image, dtype=float)
             p_clinical = np.asarray(p_clinical, dtype=float)
             return (1 - weight) * p_image + weight * p_clinical
-        """,
+        """},
         "weight given to the image model": """
             p_image = np.asarray(p_image, dtype=float)
             p_clinical = np.asarray(p_clinical, dtype=float)
