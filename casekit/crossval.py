@@ -30,6 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, f1_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 FitPredict = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
@@ -57,8 +58,11 @@ def logistic_model(n_classes: int, *, C: float = 1.0, balanced: bool = True) -> 
             LogisticRegression(C=C, max_iter=3000,
                                class_weight="balanced" if balanced else None),
         )
-        model.fit(np.asarray(x_train, dtype=float), np.asarray(y_train))
-        proba = model.predict_proba(np.asarray(x_test, dtype=float))
+        # Small problems: one BLAS thread is several times faster than many fighting over
+        # two cores (measured: 0.4 s instead of 1.3 s for 480 x 1,280 features, six classes).
+        with threadpool_limits(limits=1, user_api="blas"):
+            model.fit(np.asarray(x_train, dtype=float), np.asarray(y_train))
+            proba = model.predict_proba(np.asarray(x_test, dtype=float))
         classes = model[-1].classes_.astype(int)
         full = np.zeros((len(proba), n_classes))
         full[:, classes] = proba
