@@ -7,6 +7,8 @@ that scores are not all full) autogrades four students:
 * ``copied``: saved by Colab as ``Copy of 01_eda.ipynb``, a test cell duplicated with its
   nbgrader metadata (and a solution cell copied further down);
 * ``split``: downloaded twice (``01_eda (1).ipynb``), an answer cell split in two;
+* ``deleted``: a locked test set-up cell and the test cell after it deleted (nbgrader 0.9
+  alone fails with ``KeyError`` and never restores a set-up cell);
 * ``leaky``: every known route to print hidden tests: ``%xmode Verbose`` in an answer whose
   hidden test fails, ``In`` as a cell's result, ``print(_ih)``, ``print(Out)``, ``%history``.
 
@@ -73,6 +75,13 @@ def _split():
     return nb
 
 
+def _deleted():
+    nb = _base()
+    for grade_id in ("setup_dataset_summary", "test_dataset_summary"):
+        del nb.cells[_cell(nb, grade_id)]
+    return nb
+
+
 def _leaky():
     nb = inject(slim(nbformat.read(SOLUTION, as_version=4)),
                 {"test_class_shares": "return df['label'].value_counts(normalize=True)"})
@@ -89,6 +98,7 @@ def graded(tmp_path_factory):
     for student, (name, nb) in {"clean": ("01_eda.ipynb", _base()),
                                 "copied": ("Copy of 01_eda.ipynb", _copied()),
                                 "split": ("01_eda (1).ipynb", _split()),
+                                "deleted": ("01_eda.ipynb", _deleted()),
                                 "leaky": ("01_eda.ipynb", _leaky())}.items():
         folder = work / "hand-in" / student
         folder.mkdir(parents=True)
@@ -109,7 +119,7 @@ def graded(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("student", ["copied", "split"])
+@pytest.mark.parametrize("student", ["copied", "split", "deleted"])
 def test_copied_split_and_renamed_submissions_get_the_clean_scores(graded, student):
     report, lines = graded
     clean = report.students["clean"]
@@ -120,10 +130,18 @@ def test_copied_split_and_renamed_submissions_get_the_clean_scores(graded, stude
                            "cell `test_median_age_by_label` appears 2 times",
                            "cell `images_per_group` appears 2 times"],
                 "split": ["'01_eda (1).ipynb' as 01_eda.ipynb",
-                          "answer cell `median_age_by_label` was split in two"]}[student]
+                          "answer cell `median_age_by_label` was split in two"],
+                "deleted": []}[student]
     for fragment in expected:
         assert [line for line in mine if fragment in line], (fragment, mine)
     assert all("01_eda" in line and "student" in line or "renamed" in line for line in mine)
+    if student == "deleted":
+        autograded = nbformat.read(report.course / "autograded" / student / "01_eda" /
+                                   "01_eda.ipynb", as_version=4)
+        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in autograded.cells]
+        at = ids.index("dataset_summary")
+        assert ids[at + 1:at + 4] == ["setup_dataset_summary", "test_dataset_summary",
+                                      "test_dataset_summary_ages"], "restored in place"
 
 
 @pytest.mark.slow

@@ -52,7 +52,7 @@ from nbclient.util import run_sync
 from nbconvert.filters import strip_ansi
 from nbformat import NotebookNode
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Integer
 
 from casekit.graded import BEGIN_HIDDEN, END_HIDDEN, hidden_test_lines, strip_hidden_tests
@@ -224,10 +224,50 @@ def guarded_autograde_preprocessors() -> list[type]:
 
 def guarded_sanitize_preprocessors() -> list[type]:
     """nbgrader's default sanitizing chain with :class:`RepairDuplicateCells` before its
-    id de-duplication."""
+    id de-duplication and :class:`RestoreMissingCells` in place of ``OverwriteCells``."""
     default = Autograde.class_traits()["sanitize_preprocessors"].default()
+    default = [RestoreMissingCells if p is OverwriteCells else p for p in default]
     at = default.index(DeduplicateIds) if DeduplicateIds in default else 0
     return default[:at] + [RepairDuplicateCells] + default[at:]
+
+
+class RestoreMissingCells(OverwriteCells):
+    """nbgrader's ``OverwriteCells`` that also re-inserts deleted locked set-up cells.
+
+    With ``add_missing_cells`` nbgrader 0.9 puts a deleted grade cell back after the cell
+    that precedes it in the source, looked up among the submission's *graded* cells only:
+    when that is a locked, ungraded cell (a test set-up cell) it fails for the whole
+    submission with ``KeyError``. And it never restores a deleted set-up cell, which the
+    test cells after it need. Here every missing grade cell and locked set-up cell goes back
+    after the nearest earlier source cell present in the submission.
+    """
+
+    def add_missing_grade_cells(self, nb, resources):
+        """Re-insert missing grade and locked set-up cells (task cells: nbgrader's method)."""
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        grade_cells = {c.name: c for c in source_nb.grade_cells}
+        solutions = {c.name for c in source_nb.solution_cells}
+        tasks = {c.name for c in source_nb.task_cells}
+        order = list(source_nb.source_cells)
+        present = {c["metadata"].get("nbgrader", {}).get("grade_id") for c in nb.cells}
+        for i, source in enumerate(order):
+            name = source.name
+            setup = source.locked and name not in grade_cells and name not in solutions
+            if name in present or name in tasks or not (name in grade_cells or setup):
+                continue
+            self.log.warning("Missing cell %s encountered, adding it back", name)
+            if setup:
+                cell = self.missing_cell_transform(source, 0)
+                cell["metadata"]["nbgrader"]["grade"] = False
+                cell["metadata"]["nbgrader"].pop("points", None)
+            else:
+                cell = self.missing_cell_transform(source, grade_cells[name].max_score,
+                                                   is_solution=name in solutions)
+            ids = [c["metadata"].get("nbgrader", {}).get("grade_id") for c in nb.cells]
+            at = next((ids.index(p.name) + 1 for p in reversed(order[:i]) if p.name in ids), 0)
+            nb.cells.insert(at, cell)
+            present.add(name)
+        return nb, resources
 
 
 #: Starts every warning of :class:`RepairDuplicateCells` (found again in nbgrader's log).
