@@ -19,9 +19,17 @@ import warnings
 
 import nbformat
 import pytest
+from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, OverwriteCells
 
 from casekit.course import course_root, load_config, read_grades
-from casekit.course.guard import GuardedExecute, guarded_autograde_preprocessors
+from casekit.course.guard import (
+    GuardedExecute,
+    RepairDuplicateCells,
+    RestoreMissingCells,
+    ScrubHiddenOutputs,
+    guarded_autograde_preprocessors,
+    guarded_sanitize_preprocessors,
+)
 from casekit.course.kernel import notebook_environment
 from casekit.course.mutants import exercises, inject, slim
 from casekit.course.steps import autograde, generate_assignment, make_course
@@ -120,6 +128,12 @@ def test_the_course_config_guards_autograding():
     config = load_config()
     chain = config.Autograde.autograde_preprocessors
     assert chain == guarded_autograde_preprocessors() and GuardedExecute in chain
+    sanitize = config.Autograde.sanitize_preprocessors
+    assert sanitize == guarded_sanitize_preprocessors()
+    assert sanitize.index(RepairDuplicateCells) < sanitize.index(DeduplicateIds)
+    assert RestoreMissingCells in sanitize and OverwriteCells not in sanitize
+    feedback = config.GenerateFeedback.preprocessors
+    assert feedback.index(ScrubHiddenOutputs) < feedback.index(ClearHiddenTests)
     assert 1024 <= config.GuardedExecute.memory_limit_mb <= 16384
     assert config.Execute.timeout >= 60 and config.Execute.interrupt_on_timeout
 
