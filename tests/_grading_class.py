@@ -99,7 +99,8 @@ def _submit_colab_copy(graded: GradedClass) -> Tampering:
     untouched = report.untouched[COLAB_SOURCE]
     assert len(carried) >= 2 and untouched, f"{COLAB_SOURCE} must carry 2+ mutants, keep 1+ intact"
     tests_of = {e.solution_id: e.tests for e in solution_exercises(a).values()}
-    tampering = Tampering(deleted=tests_of[carried[0]][0], passed=tests_of[carried[1]][0],
+    lost = {r.exercise: r.failed_tests for r in report.results if r.student == COLAB_SOURCE}
+    tampering = Tampering(deleted=lost[carried[0]][0], passed=lost[carried[1]][0],
                           broken=tests_of[untouched[0]][0])
     edits = {tampering.passed: "pass  # these tests were in my way\n",
              tampering.broken: "assert False, 'tampered'\n"}

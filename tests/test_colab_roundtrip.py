@@ -19,6 +19,7 @@ import pytest
 from _grading_class import COLAB_SOURCE, ROOT, graded_class, per_assignment
 
 from casekit.course.colab import colab_id, save_as_colab, to_colab
+from casekit.course.mutants import mark_visible_tests
 
 
 def _executed_copy(tmp_path):
@@ -111,9 +112,9 @@ def test_autograde_restores_deleted_and_edited_test_cells_of_a_colab_copy(
     sources = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
                for path in sorted(autograded.glob("*.ipynb"))
                for c in nbformat.read(path, as_version=4).cells}
-    instructor = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+    instructor = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source  # as graded there
                   for path in sorted((ROOT / "solutions" / assignment).glob("*.ipynb"))
-                  for c in nbformat.read(path, as_version=4).cells}
+                  for c in mark_visible_tests(nbformat.read(path, as_version=4)).cells}
     for grade_id in (t.passed, t.broken):
         assert sources[grade_id] == instructor[grade_id], f"{grade_id} restored from the gradebook"
     note = f"# This cell (id:{t.deleted}) was missing from the submission. It was added back"

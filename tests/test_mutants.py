@@ -233,8 +233,9 @@ def test_feedback_names_the_failed_checks_but_not_the_hidden_tests(assignment, t
     graded = graded_class(assignment, tmp_path_factory)
     hidden_lines = set()
     for path in sorted((ROOT / "solutions" / assignment).glob("*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
-            visible = HIDDEN.sub("", cell.source)
+        cells = nbformat.read(path, as_version=4).cells
+        visible = "\n".join(HIDDEN.sub("", cell.source) for cell in cells)  # students see it
+        for cell in cells:
             for region in HIDDEN.findall(cell.source):
                 for line in map(str.strip, region.splitlines()[1:-1]):
                     code = ASSERT_MESSAGE.sub("", line) if line.startswith("assert ") else line
