@@ -331,7 +331,12 @@ def test_images_are_separable_by_a_simple_classifier_on_held_out_lesions(pad_fea
         predicted = cross_val_predict(model, features, df["label"], groups=df["group_id"],
                                       cv=folds)
     score = balanced_accuracy_score(df["label"], predicted)
-    assert 0.6 <= score < 0.98, score  # six classes, chance 0.17: learnable, not trivial
+    # Six classes, chance 0.17: learnable, not trivial. Look-alike pairs (BCC/SCC, ACK/SEK,
+    # casekit.synthetic.looks.LOOK_ALIKES) keep a colour classifier well below 0.98.
+    assert 0.5 <= score < 0.9, score
+    binary = df["target_binary"].to_numpy()
+    cancer = np.isin(np.asarray(predicted), ["BCC", "SCC", "MEL"])
+    assert balanced_accuracy_score(binary, cancer) >= 0.8  # look-alikes never cross that line
 
 
 def test_images_of_one_lesion_look_alike(pad_features):

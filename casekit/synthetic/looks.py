@@ -125,14 +125,17 @@ PAD_LOOKS = {
 LOOKS: dict[str, dict[str, ClassLook]] = {"ham10000": HAM_LOOKS, "pad_ufes_20": PAD_LOOKS}
 
 #: Look-alikes: this share of a class's lesions is drawn with the look of the class named,
-#: as lesions a dermatologist would put in the same differential diagnosis (a flat BCC
-#: looks like an actinic keratosis, an early melanoma like a naevus, ...). The label and the
-#: questionnaire stay those of the true diagnosis, so what the photo cannot tell, the
-#: answers (bleeding, pain, change, age) can: image + questionnaire fusion (assignment 05)
-#: then has something to add. HAM10000's dermoscopic images have none.
+#: as lesions a dermatologist would put in the same differential diagnosis (a BCC and an
+#: SCC, an actinic and a seborrheic keratosis). The label and the questionnaire stay those
+#: of the true diagnosis, so what the photo cannot tell, the answers (bleeding, pain,
+#: change, itch, size) can: image + questionnaire fusion (assignment 05) then has something
+#: to add. Pairs stay on one side of the cancer / not-cancer line, so the binary task of
+#: notebooks 02 and 04 stays learnable from the image. HAM10000's dermoscopic images have
+#: none.
 LOOK_ALIKES: dict[str, dict[str, tuple[str, float]]] = {
     "ham10000": {},
-    "pad_ufes_20": {"BCC": ("ACK", 0.20), "SCC": ("ACK", 0.20), "ACK": ("BCC", 0.10)},
+    "pad_ufes_20": {"BCC": ("SCC", 0.25), "SCC": ("BCC", 0.25), "ACK": ("SEK", 0.15),
+                    "SEK": ("ACK", 0.15)},
 }
 
 #: Dermoscopy: lesion fills the frame, even light, lens ring, hairs.

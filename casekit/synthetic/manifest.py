@@ -27,7 +27,7 @@ from casekit.datasets.registry import get_spec
 MANIFEST_FILE = "SYNTHETIC.json"
 README_FILE = "README_SYNTHETIC.md"
 #: Bump when the tables or drawings change, so that copies made before are drawn again.
-GENERATOR_REVISION = 2
+GENERATOR_REVISION = 3
 
 
 def build_manifest(
