@@ -143,8 +143,8 @@ def resolve_weights(
     if weight_store_answers(backbone):
         return WeightsChoice(backbone, "imagenet",
                              f"ImageNet weights of {backbone} (Keras weight store)")
-    reason = (f"ImageNet weights of {OFFLINE_BACKBONE}: the Keras weights of {backbone} are "
-              "neither cached nor reachable")
+    reason = (f"ImageNet weights of {OFFLINE_BACKBONE} (bundled with casekit, no network "
+              f"needed): the Keras weights of {backbone} are neither cached nor reachable")
     if not quiet:
         print(f"Note: {reason}; using {OFFLINE_BACKBONE} with its bundled ImageNet weights.")
     return WeightsChoice(OFFLINE_BACKBONE, "imagenet", reason)

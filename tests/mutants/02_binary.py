@@ -14,8 +14,16 @@ MUTANTS = {
             return out
         """},
         "grouped by lesion, not patient": {"kind": "named-mistake", "code": """
-            return grouped_split(df, val=val, test=test, seed=seed, label_col="label",
-                                 group_col="lesion_id")
+            rng = np.random.default_rng(seed)
+            diagnosis = df.groupby("lesion_id", sort=True)["label"].first()
+            split_of = {}
+            for _, lesions in diagnosis.groupby(diagnosis):
+                ids = rng.permutation(lesions.index.to_numpy())
+                n_test, n_val = round(len(ids) * test), round(len(ids) * val)
+                split_of.update(dict.fromkeys(ids[:n_test], "test"))
+                split_of.update(dict.fromkeys(ids[n_test:n_test + n_val], "val"))
+                split_of.update(dict.fromkeys(ids[n_test + n_val:], "train"))
+            return df.assign(split=df["lesion_id"].map(split_of))
         """},
         "GroupShuffleSplit twice (not stratified)": """
             from sklearn.model_selection import GroupShuffleSplit
@@ -39,11 +47,34 @@ MUTANTS = {
             return out
         """,
         'stratified by cancer (target_binary), not diagnosis': {"kind": "named-mistake", "code": """
-            return grouped_split(df, val=val, test=test, seed=seed, label_col="target_binary",
-                                 group_col="group_id")
+            rng = np.random.default_rng(seed)
+            cancer = df.groupby("group_id", sort=True)["target_binary"].first()
+            split_of = {}
+            for _, patients in cancer.groupby(cancer):
+                ids = rng.permutation(patients.index.to_numpy())
+                n_test, n_val = round(len(ids) * test), round(len(ids) * val)
+                split_of.update(dict.fromkeys(ids[:n_test], "test"))
+                split_of.update(dict.fromkeys(ids[n_test:n_test + n_val], "val"))
+                split_of.update(dict.fromkeys(ids[n_test + n_val:], "train"))
+            return df.assign(split=df["group_id"].map(split_of))
         """},
         'ignores `val`, `test` and `seed`': {"kind": "named-mistake", "code": """
-            return grouped_split(df, label_col="label", group_col="group_id")
+            rng = np.random.default_rng(0)
+            diagnosis = df.groupby("group_id", sort=True)["label"].first()
+            split_of = {}
+            for _, patients in diagnosis.groupby(diagnosis):
+                ids = rng.permutation(patients.index.to_numpy())
+                n_test, n_val = round(len(ids) * 0.15), round(len(ids) * 0.15)
+                split_of.update(dict.fromkeys(ids[:n_test], "test"))
+                split_of.update(dict.fromkeys(ids[n_test:n_test + n_val], "val"))
+                split_of.update(dict.fromkeys(ids[n_test + n_val:], "train"))
+            return df.assign(split=df["group_id"].map(split_of))
+        """},
+        "calls casekit.splits.grouped_split": {"kind": "casekit-call", "code": """
+            from casekit.splits import grouped_split
+
+            return grouped_split(df, val=val, test=test, seed=seed, label_col="label",
+                                 group_col="group_id")
         """},
     },
     "test_patients_in_several_splits": {
