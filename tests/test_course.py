@@ -292,8 +292,11 @@ def test_autograde_takes_colab_files_and_restores_test_cells(assignment, course_
 def test_feedback_does_not_show_hidden_tests(assignment, course_autograde):
     hidden_lines = set()
     for path in assignment_notebooks(assignment):
-        for cell in nbformat.read(path, as_version=4).cells:
-            visible = HIDDEN.sub("", cell.source)
+        cells = nbformat.read(path, as_version=4).cells
+        # Feedback shows the visible code of every cell: a hidden line that also occurs in
+        # visible code anywhere in the notebook (e.g. "})") proves nothing.
+        visible = "\n".join(HIDDEN.sub("", cell.source) for cell in cells)
+        for cell in cells:
             for region in HIDDEN.findall(cell.source):
                 hidden_lines |= {line.strip() for line in region.splitlines()[1:-1]
                                  if line.strip() and line.strip() not in visible}

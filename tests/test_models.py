@@ -29,7 +29,7 @@ def _outer_rescalings(model: keras.Model) -> list[float]:
 def test_native_sizes() -> None:
     assert {name: spec.native_size for name, spec in BACKBONES.items()} == {
         "EfficientNetB0": 224, "EfficientNetB1": 240, "EfficientNetB2": 260,
-        "EfficientNetB3": 300, "MobileNetV2": 224, "ResNet50": 224,
+        "EfficientNetB3": 300, "EfficientNetLite0": 224, "MobileNetV2": 224, "ResNet50": 224,
     }
     assert build_model("EfficientNetB0", weights=None).input_shape == (None, 224, 224, 3)
 
