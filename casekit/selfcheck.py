@@ -37,6 +37,7 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -275,11 +276,12 @@ def _first_line(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m casekit.selfcheck NOTEBOOK``: exit status 1 unless every exercise passes."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m casekit.selfcheck NOTEBOOK.ipynb")
-        return 2
-    report = run(args[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m casekit.selfcheck",
+        description="Run the visible tests of a SAVED course notebook in a separate kernel "
+                    "and print the points they give (your open kernel is not touched).")
+    parser.add_argument("notebook", help="the saved .ipynb file, e.g. 02_binary.ipynb")
+    report = run(parser.parse_args(argv).notebook)
     return 0 if report is None or report.points == report.max_points else 1
 
 
