@@ -13,9 +13,7 @@ import json
 import os
 import re
 import shutil
-import sys
 import time
-import types
 import warnings
 
 import matplotlib
@@ -47,6 +45,7 @@ from casekit.course import (
 from casekit.course.__main__ import main as course_cli
 from casekit.course.execute import QUICK_PARAMETERS
 from casekit.course.hosting import load_hosting
+from tests._colab_stub import stand_in_colab
 
 ROOT = course_root()
 ASSIGNMENTS = find_assignments(ROOT)
@@ -478,19 +477,7 @@ def test_grading_and_colab_detection(monkeypatch):
 
 
 def test_setup_loads_colab_secrets_without_printing_them(monkeypatch, capsys):
-    secrets = {"KAGGLE_USERNAME": "ada", "KAGGLE_KEY": "s3cr3t-key-value"}
-
-    class SecretNotFoundError(Exception):
-        pass
-
-    def get(key):  # Colab's userdata.get raises for secrets that do not exist
-        if key not in secrets:
-            raise SecretNotFoundError(key)
-        return secrets[key]
-
-    colab = types.ModuleType("google.colab")
-    colab.userdata = types.SimpleNamespace(get=get)
-    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    stand_in_colab(monkeypatch, {"KAGGLE_USERNAME": "ada", "KAGGLE_KEY": "s3cr3t-key-value"})
     for key in nbk.KAGGLE_SECRETS:
         monkeypatch.delenv(key, raising=False)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)

@@ -13,6 +13,7 @@ from kagglehub.config import get_kaggle_credentials
 import casekit.notebook as nbk
 from casekit import doctor, environment
 from casekit.datasets import kaggle_credentials_source
+from tests._colab_stub import stand_in_colab
 
 SECRET = "s3cr3t-token-never-shown"
 
@@ -39,23 +40,6 @@ def fake_nvidia_smi(folder, name: str) -> None:
     script = folder / "nvidia-smi"
     script.write_text(f"#!/bin/sh\necho '{name}'\n")
     script.chmod(0o755)
-
-
-def stand_in_colab(monkeypatch, secrets: dict[str, str]) -> types.ModuleType:
-    """A ``google.colab`` with ``userdata`` (raises for unknown secrets, as Colab does)."""
-
-    class SecretNotFoundError(Exception):
-        pass
-
-    def get(name):
-        if name not in secrets:
-            raise SecretNotFoundError(name)
-        return secrets[name]
-
-    colab = types.ModuleType("google.colab")
-    colab.userdata = types.SimpleNamespace(get=get)
-    monkeypatch.setitem(sys.modules, "google.colab", colab)
-    return colab
 
 
 def test_plain_machine(machine):
