@@ -122,7 +122,7 @@ def warn_if_scaled(images: np.ndarray) -> None:
         >>> warn_if_scaled(np.zeros((2, 8, 8, 3), dtype="uint8"))   # uint8: nothing to say
     """
     global _warned_scaled
-    array = np.asarray(images) if not hasattr(images, "dtype") else images
+    array = np.asarray(images)
     if _warned_scaled or not np.issubdtype(array.dtype, np.floating) or array.size == 0:
         return
     if float(np.max(array)) <= 1.0:

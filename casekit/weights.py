@@ -27,7 +27,7 @@ import urllib.request
 from pathlib import Path
 from typing import NamedTuple
 
-from casekit.pretrained.efficientnet_lite import keras_models_dir
+from casekit.pretrained.efficientnet_lite import keras_models_dir, readable_h5
 
 #: Where ``keras.applications`` downloads its weights from.
 KERAS_WEIGHT_STORE = "https://storage.googleapis.com/keras-applications/"
@@ -56,16 +56,6 @@ class WeightsChoice(NamedTuple):
     reason: str
 
 
-def _readable_h5(path: Path) -> bool:
-    try:
-        import h5py
-
-        with h5py.File(path, "r") as file:
-            return len(file.keys()) > 0
-    except (OSError, ImportError):
-        return False
-
-
 def cached_keras_weights(backbone: str) -> Path | None:
     """The readable Keras ImageNet file of exactly ``backbone`` in Keras' cache, or ``None``.
 
@@ -76,7 +66,7 @@ def cached_keras_weights(backbone: str) -> Path | None:
     if name is None:
         return None
     path = keras_models_dir() / name
-    return path if path.is_file() and _readable_h5(path) else None
+    return path if path.is_file() and readable_h5(path) else None
 
 
 def weight_store_answers(backbone: str, *, timeout: float = STORE_TIMEOUT) -> bool:

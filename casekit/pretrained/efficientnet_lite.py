@@ -266,15 +266,24 @@ def efficientnet_lite0(
     return model
 
 
-def _valid_cache(include_top: bool) -> Path:
-    """The converted file, converted again if the cached copy cannot be read."""
-    path = convert(include_top)
+def readable_h5(path: Path) -> bool:
+    """True when ``path`` is an HDF5 file that opens and holds at least one entry.
+
+    A truncated download or write fails here, before Keras meets it.
+    """
     try:
         import h5py
 
-        with h5py.File(path, "r"):
-            pass
-    except OSError:  # truncated or damaged: casekit wrote it, casekit may replace it
+        with h5py.File(path, "r") as file:
+            return len(file.keys()) > 0
+    except OSError:
+        return False
+
+
+def _valid_cache(include_top: bool) -> Path:
+    """The converted file, converted again if the cached copy cannot be read."""
+    path = convert(include_top)
+    if not readable_h5(path):  # truncated or damaged: casekit wrote it, casekit may replace it
         path.unlink()
         path = convert(include_top)
     return path
