@@ -87,29 +87,12 @@ def run_recipe(task, images, y, train, test, args) -> np.ndarray:
     return training.predict_proba(model, images[test])
 
 
-def frozen_features(images, size: int) -> np.ndarray:
-    """Globally pooled Lite0 ImageNet features, shape ``(N, 1280)``."""
-    import keras
-
-    from casekit import models, training
-
-    backbone = models.build_backbone("EfficientNetLite0", input_size=size, weights="imagenet")
-    pooled = keras.Sequential([backbone, keras.layers.GlobalAveragePooling2D()])
-    return training.predict_proba(pooled, images).astype(np.float64)
-
-
 def run_probe(task, features, y, train, test, args) -> np.ndarray:
     """A balanced logistic-regression probe on frozen features; test-fold probabilities."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from casekit.crossval import logistic_model
 
-    probe = make_pipeline(StandardScaler(), LogisticRegression(
-        C=args.probe_c, class_weight="balanced", max_iter=2000))
-    probe.fit(features[train], y[train])
-    proba = np.zeros((len(test), 2 if task == "binary" else 6))
-    proba[:, probe.classes_] = probe.predict_proba(features[test])
-    return proba[:, 1] if task == "binary" else proba
+    fit_predict = logistic_model(2 if task == "binary" else 6, C=args.probe_c)
+    return fit_predict(features[train], y[train], features[test])
 
 
 def run_baseline(task, images, y, train, test, args) -> np.ndarray:
@@ -159,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from casekit.datasets import load
+    from casekit.features import frozen_features
     from casekit.images import cache_for
     from casekit.splits import grouped_kfold
 
@@ -171,7 +155,8 @@ def main(argv: list[str] | None = None) -> None:
           f"patient-grouped CV; recipe: head {args.epochs_head} ep @ {args.lr_head:g}, "
           f"fine-tune {args.epochs_finetune} ep @ {args.lr_finetune:g} from "
           f"{args.unfreeze_from}", flush=True)
-    features = frozen_features(images, args.size) if "probe" in args.models else None
+    features = (frozen_features(images, backbone="EfficientNetLite0", progress=False)
+                if "probe" in args.models else None)
     runners = {"recipe": (run_recipe, images), "probe": (run_probe, features),
                "baseline": (run_baseline, images)}
     for task in args.tasks:
