@@ -6,7 +6,8 @@ ran, where the results document is, and the headline numbers. Synthetic data and
 caches go to ``<out>/data`` (unless ``CASEKIT_DATA`` is set). The executed notebooks are
 the *instructor's* (solutions and hidden tests included): they are written to
 ``<out>/instructor_notebooks/``, each opening with a cell that says so, beside a README
-that says not to share them. Training runs and the results document go to ``<out>/runs/``.
+that says not to share them. Training runs and the results document go to ``<out>/runs/``;
+what the kernels print to their own stderr goes to ``<out>/kernels.log``.
 ``data_only=True`` runs just the data pipeline (generate → load → split → cache → summary).
 
 Quiet by default: each notebook receives only the parameters it declares (no papermill
@@ -32,10 +33,13 @@ import numpy as np
 import pandas as pd
 
 from casekit.datasets.registry import REGISTRY
-from casekit.logs import quiet_third_party
+from casekit.logs import quiet_third_party, stderr_to_log
 from casekit.pipeline import prepare, write_summary
 
 NOTEBOOKS = "instructor_notebooks"
+#: What the kernels write to their own stderr (TensorFlow's C++ log, ipykernel's shutdown
+#: messages) is appended here, inside ``out``, instead of cluttering the console.
+KERNEL_LOG = "kernels.log"
 INSTRUCTOR_NOTE = (
     "**Instructor material: do not share with students or publish.** This is a copy of "
     "`{source}` executed by `casekit demo`: it contains the solutions, hidden tests and mark "
@@ -95,11 +99,13 @@ def run_notebooks(out: Path, parameters: dict, root: str | os.PathLike[str] | No
         declared = papermill.inspect_notebook(str(notebook))
         target = folder / notebook.name
         try:
-            execute(notebook, target, {k: v for k, v in parameters.items() if k in declared})
+            with stderr_to_log(out / KERNEL_LOG):
+                execute(notebook, target, {k: v for k, v in parameters.items() if k in declared})
         except PapermillExecutionError as error:
             print("FAILED", flush=True)
             raise RuntimeError(f"{notebook.name} failed in cell {error.exec_count}: "
-                               f"{error.ename}: {error.evalue} (executed copy: {target})") from None
+                               f"{error.ename}: {error.evalue} (executed copy: {target}; "
+                               f"kernel log: {out / KERNEL_LOG})") from None
         nb = nbformat.read(target, as_version=4)
         source = notebook.relative_to(notebook.parents[2]).as_posix()
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(INSTRUCTOR_NOTE.format(source=source)))

@@ -18,6 +18,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from casekit.course.config import course_root
+from casekit.logs import stderr_to_log
 
 NOISE = ("unknown parameter", "TCP", "oneDNN", "absl", "Task was destroyed", "cpu_feature_guard",
          "Traceback", "WARNING", "self-check")
@@ -83,6 +84,7 @@ def test_demo_console_is_one_line_per_notebook_and_a_summary(tmp_path):
     assert lines[3] == f"[demo] results document: {document}"
     assert lines[4].endswith("binary test AUROC 1.00")
     assert not [word for word in NOISE if word in done.stdout]
+    assert (out / "kernels.log").is_file()  # kernels' own stderr: kept, not shown
 
     first = nbformat.read(out / "instructor_notebooks" / "01_a.ipynb", as_version=4)
     assert first.cells[0].source.startswith("**Instructor material: do not share")
@@ -92,3 +94,15 @@ def test_demo_console_is_one_line_per_notebook_and_a_summary(tmp_path):
     streams = "".join(o.get("text", "") for c in second.cells if c.cell_type == "code"
                       for o in c.outputs)
     assert "casekit-own warning" in streams and "32 50" in streams  # parameters passed
+
+
+def test_stderr_of_child_processes_goes_to_the_log_and_the_console_comes_back(tmp_path, capfd):
+    log = tmp_path / "logs" / "kernels.log"
+    chatter = "import sys; sys.stderr.write('[IPKernelApp] ERROR | KeyboardInterrupt caught\\n')"
+    with pytest.raises(RuntimeError, match="cell failed"), stderr_to_log(log) as path:
+        subprocess.run([sys.executable, "-c", chatter], check=True)
+        raise RuntimeError("cell failed")
+    subprocess.run([sys.executable, "-c", "import sys; sys.stderr.write('after\\n')"], check=True)
+    assert path == log
+    assert log.read_text() == "[IPKernelApp] ERROR | KeyboardInterrupt caught\n"
+    assert capfd.readouterr().err == "after\n"
