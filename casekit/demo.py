@@ -10,10 +10,10 @@ that says not to share them. Training runs and the results document go to ``<out
 what the kernels print to their own stderr goes to ``<out>/kernels.log``.
 ``data_only=True`` runs just the data pipeline (generate → load → split → cache → summary).
 
-Quiet by default: each notebook receives only the parameters it declares (no papermill
-"unknown parameter" warnings), the kernels start with TensorFlow's start-up banners off,
-without ipykernel's transport warning and with the self-check cell silent (no student
-here). Warnings from casekit itself are never hidden.
+Quiet by default: each notebook receives only the parameters it declares
+(:func:`casekit.course.execute.execute`), the kernels start with TensorFlow's start-up
+banners off, without ipykernel's transport warning and with the self-check cell silent (no
+student here). Warnings from casekit itself are never hidden.
 
 Example:
     >>> from casekit.demo import run_demo   # doctest: +SKIP
@@ -28,9 +28,6 @@ import logging
 import os
 import time
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
 
 from casekit.datasets.registry import REGISTRY
 from casekit.logs import quiet_third_party, stderr_to_log
@@ -73,7 +70,6 @@ def run_notebooks(out: Path, parameters: dict, root: str | os.PathLike[str] | No
     """
     try:
         import nbformat
-        import papermill
         from papermill.exceptions import PapermillExecutionError
 
         from casekit.course import assignment_notebooks, find_assignments
@@ -96,11 +92,10 @@ def run_notebooks(out: Path, parameters: dict, root: str | os.PathLike[str] | No
     for i, notebook in enumerate(notebooks, start=1):
         start = time.perf_counter()
         print(f"[demo] {i}/{len(notebooks)} {notebook.name} … ", end="", flush=True)
-        declared = papermill.inspect_notebook(str(notebook))
         target = folder / notebook.name
         try:
             with stderr_to_log(out / KERNEL_LOG):
-                execute(notebook, target, {k: v for k, v in parameters.items() if k in declared})
+                execute(notebook, target, parameters)
         except PapermillExecutionError as error:
             print("FAILED", flush=True)
             raise RuntimeError(f"{notebook.name} failed in cell {error.exec_count}: "
@@ -120,24 +115,24 @@ def headline(runs: Path) -> list[str]:
     ``["binary test AUROC 0.71"]``: AUROC for binary runs, balanced accuracy for multiclass."""
     from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
+    from casekit.runs import RUN_FILE, load_run
+
     numbers = []
-    for info_path in sorted(runs.glob("*/run.json")):
+    for info_path in sorted(runs.glob(f"*/{RUN_FILE}")):
         try:
-            info = pd.read_json(info_path, typ="series")
-            df = pd.read_csv(info_path.with_name("predictions.csv"))
+            run = load_run(info_path.parent)
         except (OSError, ValueError):
             continue
-        test = df[df["split"] == "test"]
+        test = run.predictions[run.predictions["split"] == "test"]
         if test.empty or test["y_true"].nunique() < 2:
             continue
-        name = info_path.parent.name
-        if info.get("task") == "binary":
-            numbers.append(f"{name} test AUROC {roc_auc_score(test['y_true'], test['score']):.2f}")
+        name = run.path.name
+        scores = test[run.score_columns()].to_numpy()
+        if run.info["task"] == "binary":
+            numbers.append(f"{name} test AUROC {roc_auc_score(test['y_true'], scores[:, 0]):.2f}")
         else:
-            scores = [f"score_{c}" for c in info["class_names"]]
-            predicted = np.argmax(test[scores].to_numpy(), axis=1)
             numbers.append(f"{name} test balanced accuracy "
-                           f"{balanced_accuracy_score(test['y_true'], predicted):.2f}")
+                           f"{balanced_accuracy_score(test['y_true'], scores.argmax(axis=1)):.2f}")
     return numbers
 
 

@@ -40,17 +40,20 @@ def execute(
 ) -> Path:
     """Execute ``notebook`` into ``out`` (outputs included); return ``out``.
 
-    Raises papermill's ``PapermillExecutionError`` naming the failing cell; ``out`` then
-    holds the outputs up to the failure. ``timeout`` is per cell, in seconds. The kernel
-    runs in ``cwd`` (default: the notebook's folder).
+    Only the entries of ``parameters`` that the notebook's parameters cell declares are
+    passed, so one dictionary serves every notebook without papermill's "Passed unknown
+    parameter" warnings. Raises papermill's ``PapermillExecutionError`` naming the failing
+    cell; ``out`` then holds the outputs up to the failure. ``timeout`` is per cell, in
+    seconds. The kernel runs in ``cwd`` (default: the notebook's folder).
     """
     notebook, out = Path(notebook), Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    declared = papermill.inspect_notebook(str(notebook))
     with notebook_environment():
         papermill.execute_notebook(
             str(notebook),
             str(out),
-            parameters=parameters or {},
+            parameters={k: v for k, v in (parameters or {}).items() if k in declared},
             kernel_name=KERNEL_NAME,
             progress_bar=False,
             cwd=str(cwd or notebook.parent),
