@@ -41,6 +41,7 @@ def _download(args: argparse.Namespace) -> int:
     from casekit.datasets.download import choose_source
     from casekit.datasets.errors import KaggleCredentialsError
     from casekit.datasets.kaggle import TOKEN_PAGE
+    from casekit.environment import kaggle_credentials_source
 
     spec = REGISTRY[args.name]
     if args.existing:
@@ -57,9 +58,12 @@ def _download(args: argparse.Namespace) -> int:
             path = datasets.download(args.name, root, source=source, url=args.url,
                                      force=args.force)
         except KaggleCredentialsError:
+            found = kaggle_credentials_source()
+            problem = (f"Kaggle refused the credentials from {found} for {spec.kaggle_handle} "
+                       "(wrong or expired?)" if found else "no Kaggle API credentials found, "
+                       f"so {spec.kaggle_handle} cannot be fetched from Kaggle")
             raise RuntimeError(
-                f"no Kaggle API credentials found, so {spec.kaggle_handle} cannot be fetched "
-                f"from Kaggle.\n  What to do: create a token at {TOKEN_PAGE} and set "
+                f"{problem}.\n  What to do: create a token at {TOKEN_PAGE} and set "
                 "KAGGLE_API_TOKEN (or KAGGLE_USERNAME and KAGGLE_KEY, or ~/.kaggle/kaggle.json; "
                 "`casekit doctor` shows what it finds); or another source (--source "
                 f"{_other_sources(source)}); or --existing PATH") from None

@@ -49,6 +49,27 @@ def test_without_kaggle_credentials_the_source_is_not_switched_silently(tmp_path
     assert "mendeley" not in (out.stdout + out.stderr).lower()
 
 
+def test_refused_kaggle_credentials_are_not_reported_as_missing(tmp_path, monkeypatch, capsys):
+    import kagglehub
+    import requests
+
+    def refused(handle, *args, **kwargs):
+        response = requests.Response()
+        response.status_code = 401
+        raise requests.HTTPError("401 Unauthorized", response=response)
+
+    monkeypatch.setenv("KAGGLE_API_TOKEN", "expired-token")
+    monkeypatch.setattr(kagglehub, "dataset_download", refused)
+    assert main(["download", "pad_ufes_20", "--root", str(tmp_path / "pad")]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0] == ("casekit download: error: Kaggle refused the credentials from "
+                        "environment variable KAGGLE_API_TOKEN for mahdavi1202/skin-cancer "
+                        "(wrong or expired?).")
+    assert "expired-token" not in lines[0] + lines[1]
+    assert "--source official" in lines[1] and "--existing PATH" in lines[1]
+
+
 def test_cache_says_it_cached_synthetic_data_and_where(tmp_path, capsys):
     root = synthetic.make("pad_ufes_20", root=tmp_path / "pad", n_images=60, progress=False)
     assert main(["cache", "pad_ufes_20", "--root", str(root), "--size", "32",
