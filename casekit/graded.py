@@ -31,8 +31,6 @@ from collections.abc import Callable, MutableMapping
 from types import ModuleType
 from typing import Any
 
-BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-
 #: A hidden-test region with its marker lines (multi-line; group 1: the lines between).
 HIDDEN_TESTS = re.compile(
     r"^[ \t]*### BEGIN HIDDEN TESTS[^\n]*\n(.*?)^[ \t]*### END HIDDEN TESTS[^\n]*(?:\n|$)",

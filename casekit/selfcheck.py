@@ -153,10 +153,6 @@ def _source(cell: dict) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
-def _visible(source: str) -> str:
-    return strip_hidden_tests(source)
-
-
 def _new_report(nb: dict, name: str) -> SelfCheckReport:
     report = SelfCheckReport(name)
     for cell in nb["cells"]:
@@ -179,7 +175,7 @@ def _check_in_fresh_kernel(nb: dict, name: str, folder: str, timeout: int) -> Se
     report = _new_report(nb, name)
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
-            cell["source"] = _visible(_source(cell))
+            cell["source"] = strip_hidden_tests(_source(cell))
             cell["outputs"], cell["execution_count"] = [], None
     node = nbformat.from_dict(nb)
     previous = os.environ.get("NBGRADER_EXECUTION")

@@ -55,7 +55,7 @@ from nbgrader.converters import Autograde
 from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Integer
 
-from casekit.graded import BEGIN_HIDDEN, END_HIDDEN, hidden_test_lines, strip_hidden_tests
+from casekit.graded import hidden_test_lines, strip_hidden_tests
 
 #: Run silently in each new kernel (no names are added to the student's namespace).
 _HARDEN = """\
@@ -324,7 +324,7 @@ class ScrubHiddenOutputs(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         """Scrub every output of ``nb`` in place."""
-        secrets = {BEGIN_HIDDEN, END_HIDDEN, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"}
+        secrets = {"BEGIN HIDDEN TESTS", "END HIDDEN TESTS"}  # the markers, any indent
         code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
         visible = "\n".join(strip_hidden_tests(source) for source in code)
         for source in code:  # a line students see anyway is no secret

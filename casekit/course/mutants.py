@@ -517,8 +517,7 @@ def _test_outcome(
             text = f"{errors[-1].ename}: {message}".splitlines()[0]
         elif stderr:
             text = "output on stderr"
-        where = "" if not text else "hidden" if visible_passed or (
-            _VISIBLE_PASSED + grade_id in stdout) else "visible"
+        where = "" if not text else "hidden" if _VISIBLE_PASSED + grade_id in stdout else "visible"
         outcome[grade_id] = (text, where, visible_passed)
     return outcome
 
