@@ -69,6 +69,7 @@ import pandas as pd
 from casekit import __version__
 from casekit.io import write_text_atomic
 from casekit.metrics import to_jsonable
+from casekit.metrics.inputs import probability_rows
 
 RUN_FILE = "run.json"
 PREDICTIONS_FILE = "predictions.csv"
@@ -334,10 +335,14 @@ def validate_predictions(predictions: pd.DataFrame, info: dict, *,
         raise ValueError(f"{source}: y_true must be class indices 0..{k - 1}")
     frame["y_true"] = y.astype(int)
     values = frame[scores].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    if not np.isfinite(values).all() or values.min() < 0 or values.max() > 1:
+    if not np.isfinite(values).all() or (info["task"] == "binary" and (
+            values.min() < 0 or values.max() > 1)):
         raise ValueError(f"{source}: scores {scores} must be probabilities in [0, 1]")
-    if info["task"] == "multiclass" and not np.allclose(values.sum(axis=1), 1, atol=1e-3):
-        raise ValueError(f"{source}: multiclass scores must sum to 1 per row (softmax output)")
+    if info["task"] == "multiclass":  # softmax rows, within their float precision
+        try:
+            values = probability_rows(values)
+        except ValueError as error:
+            raise ValueError(f"{source}: scores {scores}: {error}") from None
     frame[scores] = values
     leading = [*ID_COLUMNS, *scores]
     return frame[leading + [c for c in frame.columns if c not in leading]]
