@@ -3,11 +3,11 @@
 On the same images, in one run:
 
 (a) naive: one thread, ``Image.open`` → ``convert("RGB")`` → centre-square Lanczos resize;
-(b) the cache's decoding jobs (``casekit.images.build.decode_rows``: chunks of images
-    written straight into a memory-mapped ``.npy``) run by one worker and by all workers,
-    once with *threads* (what ``build_cache`` uses) and once with a *spawn* process pool
-    (what it used before: it re-runs an unguarded ``__main__`` and starts Python once per
-    worker) — process times include starting the workers;
+(b) the cache's decoding jobs (``casekit.images.build.plan_jobs``: ``decode_rows`` on
+    chunks of images written straight into a memory-mapped ``.npy``) run by one worker and
+    by all workers, once with *threads* on ``build_cache``'s own scheduler and once with a
+    *spawn* process pool (what it used before: it re-runs an unguarded ``__main__`` and
+    starts Python once per worker) — process times include starting the workers;
 (c) ``build_cache`` end to end (hashing, decoding with all threads, manifest);
 (d) reading the cache: shuffled batches of 64 gathered with ``ImageCache.take``.
 
@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import tempfile
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -40,7 +39,8 @@ from PIL import Image
 
 from casekit.datasets.registry import get_spec
 from casekit.images import build_cache, load_image
-from casekit.images.build import decode_rows, usable_cores
+from casekit.images.build import decode_rows, plan_jobs, run_jobs, usable_cores
+from casekit.progress import tqdm
 from casekit.synthetic import make
 
 
@@ -74,25 +74,18 @@ def bench_images(root: Path | None, dataset: str, n: int, workdir: Path) -> tupl
 def timed_jobs(kind: str, paths: list[Path], size: int, workers: int, folder: Path) -> float:
     """Seconds to decode ``paths`` with ``workers`` threads or spawned processes.
 
-    The jobs are the cache's own (``decode_rows`` on chunks of up to 32 images, the
-    chunking ``build_cache`` uses); with threads, one worker means this thread alone.
+    The jobs are the cache's own (``plan_jobs``: ``decode_rows`` on chunks of up to 32
+    images). Threads run them on ``build_cache``'s own scheduler (``run_jobs``: this thread
+    and ``workers - 1`` helpers); processes on a spawn pool of ``workers``.
     """
     out = folder / f"{kind}-{workers}.npy"
-    array = np.lib.format.open_memmap(out, mode="w+", dtype=np.uint8,
-                                      shape=(len(paths), size, size, 3))
-    offset = int(array.offset)
-    del array
-    chunk = max(1, min(32, math.ceil(len(paths) / (4 * workers))))
-    jobs = [(str(out), offset, first, [str(p) for p in paths[first:first + chunk]], size)
-            for first in range(0, len(paths), chunk)]
+    jobs = plan_jobs(out, paths, size, workers)
     start = time.perf_counter()
-    if kind == "threads" and workers == 1:
-        for job in jobs:
-            decode_rows(*job)
+    if kind == "threads":
+        with tqdm(total=len(paths), disable=True) as bar:
+            run_jobs(jobs, workers, bar)
     else:
-        pool: Executor = (ThreadPoolExecutor(workers) if kind == "threads" else
-                          ProcessPoolExecutor(workers, mp_context=get_context("spawn")))
-        with pool:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             list(pool.map(decode_rows, *zip(*jobs, strict=True)))
     seconds = time.perf_counter() - start
     out.unlink()

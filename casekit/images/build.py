@@ -232,19 +232,12 @@ def _decode_all(
 ) -> list[int]:
     """Fill ``array_path`` with every image; return per-row CRC-32s or raise ImageDecodeError."""
     n = len(paths)
-    array = np.lib.format.open_memmap(array_path, mode="w+", dtype=np.uint8,
-                                      shape=(n, size, size, 3))
-    offset = int(array.offset)
-    del array  # each worker maps its own rows
     workers = max(1, workers if workers is not None else usable_cores())
-    chunk = max(1, min(32, math.ceil(n / (4 * workers))))
-    jobs: list[Job] = [(str(array_path), offset, start,
-                        [str(p) for p in paths[start:start + chunk]], size)
-                       for start in range(0, n, chunk)]
+    jobs = plan_jobs(array_path, paths, size, workers)
     checksums = [0] * n
     failures: list[tuple[int, str, str]] = []
     with tqdm(total=n, desc=desc, unit="img", disable=not progress) as bar:
-        for start, crcs, failed in _run(jobs, workers, bar):
+        for start, crcs, failed in run_jobs(jobs, workers, bar):
             checksums[start:start + len(crcs)] = crcs
             failures.extend(failed)
     if failures:
@@ -252,7 +245,24 @@ def _decode_all(
     return checksums
 
 
-def _run(jobs: Sequence[Job], workers: int, bar: tqdm) -> list[JobResult]:
+def plan_jobs(array_path: Path, paths: Sequence[Path | str], size: int,
+              workers: int) -> list[Job]:
+    """Create the full-size array file and split ``paths`` into its decoding jobs.
+
+    A chunk holds at most 32 images; a smaller build is cut into about four chunks per
+    worker, so the workers finish together. Each job maps its own rows of the file.
+    """
+    n = len(paths)
+    array = np.lib.format.open_memmap(array_path, mode="w+", dtype=np.uint8,
+                                      shape=(n, size, size, 3))
+    offset = int(array.offset)
+    del array  # each worker maps its own rows
+    chunk = max(1, min(32, math.ceil(n / (4 * workers))))
+    return [(str(array_path), offset, start, [str(p) for p in paths[start:start + chunk]], size)
+            for start in range(0, n, chunk)]
+
+
+def run_jobs(jobs: Sequence[Job], workers: int, bar: tqdm) -> list[JobResult]:
     """Run the jobs on ``workers`` threads — this one included — ticking the bar.
 
     ``workers - 1`` helper threads take jobs from the front of the queue while this thread
@@ -303,7 +313,7 @@ def _run(jobs: Sequence[Job], workers: int, bar: tqdm) -> list[JobResult]:
             bar.update(len(jobs[index][3]))
 
     try:
-        while len(results) < len(jobs):
+        while True:
             while True:  # collect what the helpers finished
                 try:
                     index, answer = answers.get_nowait()
@@ -312,6 +322,8 @@ def _run(jobs: Sequence[Job], workers: int, bar: tqdm) -> list[JobResult]:
                 if isinstance(answer, BaseException):
                     raise answer
                 record(index, answer)
+            if len(results) == len(jobs):  # checked here: waiting for more would block
+                break
             if (item := take(front=False)) is not None:
                 record(item[0], decode_rows(*item[1]))
                 continue
