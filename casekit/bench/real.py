@@ -31,29 +31,29 @@ import pandas as pd
 
 TASKS = {"binary": "target_binary", "sixclass": "label_idx"}
 MODELS = ("recipe", "probe", "baseline")
-
-
-def _score(task: str, y: np.ndarray, proba: np.ndarray, weights: np.ndarray | None = None):
-    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
-
-    if task == "binary":
-        return roc_auc_score(y, proba, sample_weight=weights)
-    return balanced_accuracy_score(y, proba.argmax(axis=1), sample_weight=weights)
+METRICS = {"binary": "auroc", "sixclass": "balanced_accuracy"}  # score_folds' columns
 
 
 def pooled_ci(task: str, y: np.ndarray, proba: np.ndarray, groups: np.ndarray,
               *, n_boot: int = 1000, seed: int = 0) -> tuple[float, float]:
-    """95 % percentile interval of the pooled metric, resampling patients."""
-    from casekit.metrics.bootstrap import bootstrap_weights
+    """95 % percentile interval of the pooled metric, resampling patients.
 
-    values = []
-    for chunk in bootstrap_weights(len(y), groups, n_boot=n_boot, seed=seed):
-        for weights in chunk:
-            keep = weights > 0
-            if len(np.unique(y[keep])) < 2:
-                continue
-            values.append(_score(task, y[keep], proba[keep], weights[keep]))
-    low, high = np.percentile(values, [2.5, 97.5])
+    The metric is AUROC (binary) or the balanced accuracy of the most probable class;
+    resamples holding a single class are left out.
+    """
+    from casekit.metrics.bootstrap import bootstrap_stats, percentile_ci
+    from casekit.metrics.confusion import confusion_counts, multiclass_rates
+    from casekit.metrics.ranking import resampled_auroc
+
+    def balanced_accuracy(weights: np.ndarray) -> np.ndarray:
+        confusion = confusion_counts(weights, y, proba.argmax(axis=1), proba.shape[1])
+        single_class = (confusion.sum(axis=2) > 0).sum(axis=1) < 2
+        return np.where(single_class, np.nan, multiclass_rates(confusion)["balanced_accuracy"])
+
+    statistic = ((lambda weights: resampled_auroc(y, proba, weights)) if task == "binary"
+                 else balanced_accuracy)
+    samples = bootstrap_stats({"metric": statistic}, len(y), groups, n_boot=n_boot, seed=seed)
+    low, high, _ = percentile_ci(samples["metric"], min_valid=0.0)
     return round(float(low), 3), round(float(high), 3)
 
 
@@ -108,18 +108,21 @@ def run_baseline(task, images, y, train, test, args) -> np.ndarray:
 
 def cross_validate(task: str, df: pd.DataFrame, images, runner: Callable, args) -> dict:
     """Out-of-fold predictions of ``runner`` on the folds of ``df``; the task's numbers."""
+    from casekit.crossval import score_folds
+    from casekit.metrics import fold_summary
+
     y = df[TASKS[task]].to_numpy().astype(int)
     folds = df["fold"].to_numpy()
     n_classes = 2 if task == "binary" else 6
     pooled = np.zeros(len(df)) if task == "binary" else np.zeros((len(df), n_classes))
-    per_fold = []
     started = time.perf_counter()
     for fold in range(args.folds):
         train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
         pooled[test] = runner(task, images, y, train, test, args)
-        per_fold.append(_score(task, y[test], pooled[test]))
+    per_fold = score_folds(y, pooled, folds)[METRICS[task]]
+    summary = fold_summary(per_fold.to_frame()).loc[METRICS[task]]
     return {"per_fold": [round(float(v), 3) for v in per_fold],
-            "mean": float(np.mean(per_fold)), "sd": float(np.std(per_fold, ddof=1)),
+            "mean": float(summary["mean"]), "sd": float(summary["sd"]),
             "ci": pooled_ci(task, y, pooled, df["group_id"].astype(str).to_numpy()),
             "seconds": time.perf_counter() - started}
 
