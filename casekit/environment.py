@@ -118,6 +118,16 @@ def gpu_names() -> list[str]:
     return [line.strip() for line in done.stdout.splitlines() if line.strip()]
 
 
+def keras_home() -> Path:
+    """Keras's own folder: ``$KERAS_HOME``, else ``~/.keras`` (holds ``keras.json``)."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+
+
+def keras_models_dir() -> Path:
+    """Where Keras caches downloaded weights: ``$KERAS_HOME/models`` or ``~/.keras/models``."""
+    return keras_home() / "models"
+
+
 def keras_backend() -> str:
     """Keras's backend: the loaded one, else ``KERAS_BACKEND``, else ``keras.json``'s.
 
@@ -128,7 +138,7 @@ def keras_backend() -> str:
         return keras.config.backend()
     if os.environ.get("KERAS_BACKEND"):
         return os.environ["KERAS_BACKEND"]
-    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
+    config = keras_home() / "keras.json"
     try:
         return json.loads(config.read_text(encoding="utf-8")).get("backend", "tensorflow")
     except (OSError, ValueError):

@@ -21,15 +21,18 @@ from pathlib import Path
 
 
 @contextmanager
-def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike[str], *, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``target``; move it onto ``target`` only on success.
 
     Works for files and for directories (create the directory at the yielded path).
     On an exception the temporary path is removed and ``target`` is left untouched.
+    ``suffix`` ends the temporary name, for writers that insist on an extension (Keras'
+    ``save_weights`` wants ``.weights.h5``).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".part{suffix}",
+                                    dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()

@@ -36,6 +36,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from casekit.weights import check_weights_path
+
 
 @dataclass(frozen=True)
 class BackboneSpec:
@@ -148,22 +150,6 @@ def _image_input(input_size: int) -> Any:
     return keras.Input((input_size, input_size, 3), dtype="float32", name="image")
 
 
-def _check_weights_path(weights: str | os.PathLike[str]) -> Path:
-    path = Path(weights).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"Weights file not found: {path}. Pass weights='imagenet' (downloads once into "
-            "~/.keras/models), weights=None (random start), or the path of an existing "
-            ".h5 / .weights.h5 file, e.g. one copied to Google Drive."
-        )
-    if not path.name.endswith(".h5"):
-        raise ValueError(
-            f"Weights file {path} is neither a legacy '.h5' nor a Keras 3 '.weights.h5' file. "
-            "A whole saved model ('.keras') is loaded with keras.models.load_model instead."
-        )
-    return path
-
-
 def _load_backbone_weights(backbone: keras.Model, path: Path) -> None:
     """Load a backbone weights file into a backbone of the same architecture.
 
@@ -199,6 +185,14 @@ def _fold_imagenet_rescale(backbone: keras.Model) -> None:
     norm.finalize_state()
 
 
+def _spec_and_size(backbone: str, input_size: int | None) -> tuple[BackboneSpec, int]:
+    """The spec of a known backbone and the input size (default: its native size)."""
+    if backbone not in BACKBONES:
+        raise ValueError(f"Unknown backbone {backbone!r}; choose one of {sorted(BACKBONES)}.")
+    spec = BACKBONES[backbone]
+    return spec, input_size or spec.native_size
+
+
 def _backbone(
     spec: BackboneSpec, input_size: int, weights: str | os.PathLike[str] | None
 ) -> keras.Model:
@@ -206,12 +200,16 @@ def _backbone(
     if spec.constructor == "EfficientNetLite0":
         from casekit.pretrained import efficientnet_lite0
 
-        path = None if weights in ("imagenet", None) else _check_weights_path(weights)
-        return efficientnet_lite0(input_shape=shape, weights=path or weights)
+        if weights == "imagenet" or weights is None:
+            return efficientnet_lite0(input_shape=shape, weights=weights)
+        path = check_weights_path(weights)
+        backbone = efficientnet_lite0(input_shape=shape, weights=None)
+        _load_backbone_weights(backbone, path)  # no ImageNet rescale to fold: Lite0 has none
+        return backbone
     constructor = getattr(keras.applications, spec.constructor)
     if weights == "imagenet" or weights is None:
         return constructor(include_top=False, weights=weights, input_shape=shape)
-    path = _check_weights_path(weights)
+    path = check_weights_path(weights)
     backbone = constructor(include_top=False, weights=None, input_shape=shape)
     _load_backbone_weights(backbone, path)
     if spec.constructor.startswith("EfficientNet"):
@@ -240,10 +238,8 @@ def build_backbone(
         >>> build_backbone("EfficientNetLite0", input_size=32, weights=None).output_shape
         (None, 1, 1, 1280)
     """
-    if backbone not in BACKBONES:
-        raise ValueError(f"Unknown backbone {backbone!r}; choose one of {sorted(BACKBONES)}.")
-    spec = BACKBONES[backbone]
-    return _backbone(spec, input_size or spec.native_size, weights)
+    spec, input_size = _spec_and_size(backbone, input_size)
+    return _backbone(spec, input_size, weights)
 
 
 def build_model(
@@ -284,10 +280,7 @@ def build_model(
         >>> m.output_shape
         (None, 6)
     """
-    if backbone not in BACKBONES:
-        raise ValueError(f"Unknown backbone {backbone!r}; choose one of {sorted(BACKBONES)}.")
-    spec = BACKBONES[backbone]
-    input_size = input_size or spec.native_size
+    spec, input_size = _spec_and_size(backbone, input_size)
     inputs = _image_input(input_size)
     x = augmentation()(inputs) if augment else inputs
     if spec.preprocess:

@@ -27,7 +27,7 @@ import urllib.request
 from pathlib import Path
 from typing import NamedTuple
 
-from casekit.pretrained.efficientnet_lite import keras_models_dir, readable_h5
+from casekit.environment import keras_models_dir
 
 #: Where ``keras.applications`` downloads its weights from.
 KERAS_WEIGHT_STORE = "https://storage.googleapis.com/keras-applications/"
@@ -46,6 +46,42 @@ OFFLINE_BACKBONE = "EfficientNetLite0"
 
 #: Seconds to wait for the weight store before falling back to the bundled weights.
 STORE_TIMEOUT = 4.0
+
+
+def readable_h5(path: Path) -> bool:
+    """True when ``path`` is an HDF5 file that opens and holds at least one entry.
+
+    A truncated download or write fails here, before Keras meets it.
+    """
+    try:
+        import h5py
+
+        with h5py.File(path, "r") as file:
+            return len(file.keys()) > 0
+    except OSError:
+        return False
+
+
+def check_weights_path(weights: str | os.PathLike[str]) -> Path:
+    """The path of an existing backbone weights file (``.h5`` or ``.weights.h5``).
+
+    Raises:
+        FileNotFoundError: no file there.
+        ValueError: a file of another kind (a whole ``.keras`` model, say).
+    """
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Weights file not found: {path}. Pass weights='imagenet' (downloads once into "
+            "~/.keras/models), weights=None (random start), or the path of an existing "
+            ".h5 / .weights.h5 file, e.g. one copied to Google Drive."
+        )
+    if not path.name.endswith(".h5"):
+        raise ValueError(
+            f"Weights file {path} is neither a legacy '.h5' nor a Keras 3 '.weights.h5' file. "
+            "A whole saved model ('.keras') is loaded with keras.models.load_model instead."
+        )
+    return path
 
 
 class WeightsChoice(NamedTuple):
@@ -105,8 +141,10 @@ def resolve_weights(
         ``"EfficientNetLite0"``, when the asked backbone's ImageNet weights cannot be had).
 
     Raises:
-        ValueError: ``weights`` is a string other than ``"auto"``/``"imagenet"`` that is not
-            an existing file.
+        FileNotFoundError: ``weights`` is a path (any value other than ``"auto"``,
+            ``"imagenet"`` and ``None``) with no file there.
+        ValueError: the file is not an ``.h5`` / ``.weights.h5`` file
+            (see :func:`check_weights_path`).
 
     Example:
         >>> resolve_weights("auto", backbone="EfficientNetLite0").reason
@@ -115,12 +153,7 @@ def resolve_weights(
     if weights is None:
         return WeightsChoice(backbone, None, "random start (weights=None was asked for)")
     if weights not in ("auto", "imagenet"):
-        path = Path(weights).expanduser()
-        if not path.is_file():
-            raise ValueError(
-                f"weights must be 'auto', 'imagenet', None or an existing file; {path} is not "
-                "a file."
-            )
+        path = check_weights_path(weights)
         return WeightsChoice(backbone, str(path), f"weights file {path.name}")
     if backbone == OFFLINE_BACKBONE:
         return WeightsChoice(backbone, "imagenet",

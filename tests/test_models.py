@@ -133,6 +133,24 @@ def test_weights_from_local_files(tmp_path) -> None:
         build_model("VGG16", weights=None)
 
 
+@pytest.mark.filterwarnings("ignore:Skipping nested container")  # the mismatch case below
+def test_lite0_weights_file_round_trips_or_is_refused_clearly(tmp_path) -> None:
+    from casekit.models import build_backbone
+
+    source = build_backbone("EfficientNetLite0", input_size=32, weights=None)
+    path = tmp_path / "lite0_backbone.weights.h5"
+    source.save_weights(path)
+    copy = build_backbone("EfficientNetLite0", input_size=32, weights=path)
+    for a, b in zip(source.get_weights(), copy.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # nothing folded into Lite0's normalisation
+    other = tmp_path / "tiny.weights.h5"
+    build_baseline_cnn(input_size=32, filters=(8,), augment=False).save_weights(other)
+    with pytest.raises(ValueError, match="does not fit the efficientnetlite0 backbone"):
+        build_model("EfficientNetLite0", input_size=32, weights=other, augment=False)
+    with pytest.raises(FileNotFoundError, match="Weights file not found"):
+        build_model("EfficientNetLite0", input_size=32, weights=tmp_path / "missing.h5")
+
+
 def test_efficientnet_file_gets_the_exact_imagenet_normalisation(tmp_path, monkeypatch) -> None:
     """A local ImageNet file must behave like weights="imagenet" (Keras adds a Rescaling)."""
     import h5py

