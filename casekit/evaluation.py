@@ -66,7 +66,8 @@ class Evaluation:
 
 def evaluate_run(run: Run, *, n_boot: int = 1000, seed: int = 0,
                  target_sensitivity: float = 0.9, n_boot_subgroups: int = 200,
-                 min_subgroup: int = MIN_SUBGROUP, progress: bool = True) -> Evaluation:
+                 min_subgroup: int = MIN_SUBGROUP, n_bins: int = 10,
+                 progress: bool = True) -> Evaluation:
     """Metrics of ``run`` on its test split (else validation) with bootstrap CIs.
 
     Args:
@@ -77,6 +78,7 @@ def evaluate_run(run: Run, *, n_boot: int = 1000, seed: int = 0,
             sensitivity (a fraction in (0, 1]) and then applied to the test split.
         n_boot_subgroups: resamples per subgroup (each subgroup is a separate bootstrap).
         min_subgroup: subgroup values with fewer images are pooled into ``other``.
+        n_bins: equal-width calibration bins of the ECE (:mod:`casekit.metrics.calibration`).
         progress: show progress bars.
 
     Returns:
@@ -100,7 +102,7 @@ def evaluate_run(run: Run, *, n_boot: int = 1000, seed: int = 0,
         scores = scores[:, 0]
         report = metrics.binary_report(
             y, scores, groups, target_sensitivity=target_sensitivity, n_boot=n_boot,
-            seed=seed, labels=tuple(names), progress=progress,
+            seed=seed, labels=tuple(names), n_bins=n_bins, progress=progress,
         )
         predicted = (scores >= report["threshold"]).astype(int)
         validation = frame[frame["split"] == "val"]
@@ -113,7 +115,7 @@ def evaluate_run(run: Run, *, n_boot: int = 1000, seed: int = 0,
             operating["chosen_on_val"] = chosen
     else:
         report = metrics.multiclass_report(y, scores, names, groups, n_boot=n_boot, seed=seed,
-                                           progress=progress)
+                                           n_bins=n_bins, progress=progress)
         predicted = scores.argmax(axis=1)
     subgroups = subgroup_columns(data, min_count=min_subgroup)
     if subgroups is not None:

@@ -37,7 +37,7 @@ from casekit.datasets.registry import DatasetSpec, get_spec
 from casekit.evaluation import MIN_SUBGROUP, Evaluation, evaluate_run
 from casekit.io import write_text_atomic
 from casekit.metrics import format_estimate
-from casekit.runs import RECIPE_KEYS, SPLITS, Run, load_run, to_json
+from casekit.runs import RECIPE_KEYS, SPLITS, TASKS, Run, load_run, to_json
 
 SYNTHETIC_LINE = (
     "SYNTHETIC DATA — these results come from generated stand-in images, not from patients. "
@@ -53,9 +53,9 @@ NOT_DIAGNOSTIC = (
 SMALL_CLASS = 30
 NOT_RECORDED = "not recorded"
 UNDEFINED = "undefined"
+#: Calibration bins of the ECE, the reliability diagram and the document's text.
 N_BINS = 10
 _NUMBERS = {2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight"}
-_TASK_ORDER = ("binary", "multiclass")
 _METRIC_NAMES = {
     "auroc": "AUROC", "auprc": "AUPRC (average precision)", "balanced_accuracy":
     "balanced accuracy", "sensitivity": "sensitivity (recall)", "specificity": "specificity",
@@ -110,7 +110,7 @@ def write_results_document(runs: str | os.PathLike[str] | Run | Sequence, *,
     out_dir = Path(out_dir) if out_dir is not None else loaded[0].path / "report"
     evaluations = [
         evaluate_run(run, n_boot=n_boot, seed=seed, target_sensitivity=target_sensitivity,
-                     n_boot_subgroups=n_boot_subgroups, progress=progress)
+                     n_boot_subgroups=n_boot_subgroups, n_bins=N_BINS, progress=progress)
         for run in loaded
     ]
     figures = _figures(evaluations, out_dir, n_boot=n_boot, seed=seed, dpi=dpi)
@@ -170,7 +170,7 @@ def _load_runs(runs) -> list[Run]:
             raise ValueError(f"{run.path} is on other data ({run.info['dataset']}, synthetic "
                              f"{run.info['synthetic']}) than {loaded[0].path}: one document "
                              "describes one dataset")
-    return sorted(loaded, key=lambda run: _TASK_ORDER.index(run.info["task"]))
+    return sorted(loaded, key=lambda run: TASKS.index(run.info["task"]))
 
 
 # ---------------------------------------------------------------------------- figures

@@ -74,7 +74,6 @@ from casekit.metrics.inputs import probability_rows
 RUN_FILE = "run.json"
 PREDICTIONS_FILE = "predictions.csv"
 HISTORY_FILE = "history.json"
-MODEL_FILE = "model.keras"
 FIGURES_FOLDER = "figures"
 REQUIRED_INFO = ("dataset", "synthetic", "task", "class_names")
 #: Optional ``run.json`` keys that describe how the model was trained (the recipe).
