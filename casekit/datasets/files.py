@@ -45,7 +45,8 @@ class Scan:
     ``images``: image id (file name without extension) → absolute path. When a mirror
     holds the same image twice (HAM10000 on Kaggle ships upper- and lower-case copies of
     its image folders), the first path in sorted walk order wins.
-    ``folders``: how many folders were searched; ``links``: (link, target) of every folder
+    ``folders``: how many folders were searched; ``files``: how many files they hold;
+    ``links``: (link, target) of every folder
     link followed; ``skipped``: (path, reason) of everything not searched; ``other_files``:
     file count per other extension (``.jpeg`` files where ``.jpg`` was expected, say).
     """
@@ -54,6 +55,7 @@ class Scan:
     metadata: list[Path] = field(default_factory=list)
     images: dict[str, Path] = field(default_factory=dict)
     folders: int = 0
+    files: int = 0
     links: list[tuple[Path, Path]] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     other_files: Counter[str] = field(default_factory=Counter)
@@ -98,6 +100,7 @@ def scan(root: str | os.PathLike[str], spec: DatasetSpec) -> Scan:
 
     for folder, dirs, files in os.walk(root, onerror=unreadable, followlinks=True):
         found.folders += 1
+        found.files += len(files)
         dirs[:] = _folders_to_search(Path(folder), sorted(dirs), seen, found)
         for file in sorted(files):
             lower = file.lower()

@@ -118,14 +118,13 @@ def copy_dataset_files(source: Path, dest: Path, spec: DatasetSpec, *, move: boo
     otherwise ``source`` (e.g. Colab's read-only mount of its Kaggle cache) is only read.
 
     Returns:
-        ``(written, left_out)``: files written into ``dest`` and files of ``source`` not
-        copied (duplicates and unused files).
+        ``(written, left_out)``: files written into ``dest`` and files of the searched
+        folders of ``source`` not copied (duplicates and unused files).
     """
     from casekit.progress import tqdm
 
     found = scan(source, spec)
     chosen = [find_metadata(found, spec), *found.images.values()]
-    total = sum(len(files) for _, _, files in os.walk(found.root))
     for path in tqdm(chosen, desc=f"copy {spec.name}", unit="file", disable=not progress):
         target = dest / path.relative_to(found.root)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -133,4 +132,4 @@ def copy_dataset_files(source: Path, dest: Path, spec: DatasetSpec, *, move: boo
             os.replace(path, target)
         else:
             shutil.copyfile(path, target)  # contents only: a read-only mount's modes stay there
-    return len(chosen), total - len(chosen)
+    return len(chosen), found.files - len(chosen)

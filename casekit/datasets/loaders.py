@@ -78,7 +78,6 @@ RAW_TYPES: dict[str, RawTypes] = {
 
 _BOOLEANS = {"true": True, "false": False, "": pd.NA}
 _SEXES = {"male", "female"}
-_UNKNOWN_SITES = {"", "unknown"}
 
 
 def read_raw_metadata(path: str | os.PathLike[str], spec: DatasetSpec) -> pd.DataFrame:
@@ -170,7 +169,7 @@ def normalise(raw: pd.DataFrame, spec: DatasetSpec, source: str = "metadata") ->
         "group_id": raw[spec.group_column].astype("string"),
         "age": typed[spec.age_column].astype("float64"),
         "sex": sex.where(sex.isin(_SEXES)).astype("string"),
-        "site": site.where(~site.isin(_UNKNOWN_SITES)).astype("string"),
+        "site": site.where(site != "").astype("string"),
         "skin_type": skin_type,
     })
     own = [c for c in raw.columns if c not in NORMALISED_COLUMNS]
