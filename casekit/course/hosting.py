@@ -162,9 +162,7 @@ def foreign_links(
     root = course_root(root)
     hosting = load_hosting(root)
     problems = []
-    paths = [p for folder in folders for p in sorted((root / folder).rglob("*.ipynb"))
-             if ".ipynb_checkpoints" not in p.parts]
-    for path in [*paths, *_documents(root)]:
+    for path in [*_notebooks(root, folders), *_documents(root)]:
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".ipynb":
             text = "\n".join(cell.source for cell in nbformat.reads(text, as_version=4).cells)
@@ -182,9 +180,9 @@ def foreign_links(
     return sorted(set(problems))
 
 
-def _notebooks(root: Path) -> list[Path]:
-    return sorted(p for p in (root / "solutions").rglob("*.ipynb")
-                  if ".ipynb_checkpoints" not in p.parts)
+def _notebooks(root: Path, folders: tuple[str, ...] = ("solutions",)) -> list[Path]:
+    return [p for folder in folders for p in sorted((root / folder).rglob("*.ipynb"))
+            if ".ipynb_checkpoints" not in p.parts]
 
 
 def _documents(root: Path) -> list[Path]:
