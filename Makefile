@@ -24,10 +24,10 @@ install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 
 demo: install-demo
-	@PATH="$(abspath $(BIN)):$$PATH" $(BIN)/casekit demo --out $(OUT)
+	@PATH="$(abspath $(BIN)):$$PATH" $(BIN)/casekit-course demo --out $(OUT)
 
 test: install-test browser
-	$(BIN)/ruff check casekit tests
+	$(BIN)/ruff check casekit casekit_course tests
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=20
 	$(MAKE) test-lowest test-colab
 
@@ -54,14 +54,14 @@ test-colab: $(UV)
 
 # Regenerate the student release notebooks/ from solutions/ (commit the result).
 release: install-demo
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m casekit.course release
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/casekit-course release
 
 # Release up to date, no solution text leaked, rubrics match the notebooks.
 course-check: install-demo
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m casekit.course check
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/casekit-course check
 
 lint: install-test
-	$(BIN)/ruff check casekit tests
+	$(BIN)/ruff check casekit casekit_course tests
 
 # What the build, the tests and the demo made here; casekit's regenerable data too (image
 # caches and synthetic data, `casekit clean`). Training runs and real datasets stay unless
@@ -76,7 +76,7 @@ clean:
 # tests or rubrics): make publish DEST=../casekit-students, then commit and push it there.
 DEST ?= ../casekit-students
 publish: install-demo
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m casekit.course publish $(DEST)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/casekit-course publish $(DEST)
 
 # The browser test (tests/test_browser.py) drives Debian's Chromium with its driver:
 # installed here when missing and running as root, else say how.

@@ -5,7 +5,7 @@
 #     export PATH="$PWD/.venv/bin:$PATH"
 #     nbgrader generate_assignment 01_eda --force
 #
-# casekit.course loads this same file for its Python helpers (release, validate, autograde
+# casekit_course loads this same file for its Python helpers (release, validate, autograde
 # in a temporary course), so a setting changed here applies everywhere.
 # See docs/INSTRUCTOR_GUIDE.md for the whole workflow.
 import os
@@ -13,7 +13,7 @@ import os
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
-from casekit.course.guard import (
+from casekit_course.guard import (
     ScrubHiddenOutputs,
     guarded_autograde_preprocessors,
     guarded_sanitize_preprocessors,

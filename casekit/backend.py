@@ -12,7 +12,7 @@ cannot be written backend-neutrally, and they live here so a student can see the
   with ``jax.jit`` (op-by-op "eager" JAX is very slow), TensorFlow runs it eagerly.
 * :func:`gpu_compute_capability` – asking the framework which GPU it sees.
 * :func:`repeated_batch` – one batch kept as a framework tensor and fed again and again
-  (the "model-only" ceiling of ``python -m casekit.bench``).
+  (the "model-only" ceiling of ``python -m casekit_course.bench``).
 
 Example:
     >>> from casekit.backend import backend_name

@@ -1,4 +1,4 @@
-"""The ``casekit`` command line: doctor, download, synthetic, cache, demo, clean.
+"""The ``casekit`` command line: doctor, download, synthetic, cache, clean.
 
 Every command says which data it acts on (synthetic or real, and which folder). Errors are
 one or two lines (what went wrong, what to do), never a traceback.
@@ -9,7 +9,6 @@ Example (shell)::
     casekit synthetic pad_ufes_20 --n-images 600
     casekit download ham10000 --root /content/drive/MyDrive/casekit_data/ham10000
     casekit cache pad_ufes_20 --size 224          # the synthetic stand-in; --real for the data
-    casekit demo --out outputs/demo
     casekit clean                                 # image caches and synthetic data
 """
 
@@ -174,14 +173,6 @@ def _clean(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from casekit.demo import run_demo
-
-    run_demo(Path(args.out), size=args.size, n_images=args.n_images, data_only=args.data_only,
-             root=args.course)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed so tests and docs can list the commands)."""
     parser = argparse.ArgumentParser(prog="casekit", description=__doc__.splitlines()[0])
@@ -218,15 +209,6 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("--workers", type=int, default=None)
     cache.add_argument("--missing", choices=["error", "drop"], default="error")
     cache.set_defaults(func=_cache)
-
-    demo = sub.add_parser("demo", help="run the case study end to end on synthetic data")
-    demo.add_argument("--out", default="outputs/demo")
-    demo.add_argument("--size", type=int, default=None, help="image size (default 64)")
-    demo.add_argument("--n-images", type=int, default=None, help="images per dataset")
-    demo.add_argument("--data-only", action="store_true",
-                      help="only the data pipeline: generate → load → split → cache → summary")
-    demo.add_argument("--course", default=None, help="course folder (default: this repository)")
-    demo.set_defaults(func=_demo)
 
     clean = sub.add_parser("clean", help="remove image caches and synthetic data (and, when "
                            "asked, runs and real datasets); says what it removes")

@@ -5,8 +5,8 @@ all need them and none of them should import nbgrader to get them:
 
 * :data:`HIDDEN_TESTS`, the one pattern of a hidden-test region
   (``### BEGIN HIDDEN TESTS`` … ``### END HIDDEN TESTS``, nbgrader's markers), used by
-  :mod:`casekit.selfcheck` (which strips them) and :mod:`casekit.course.mutants` and the
-  feedback scrubbing of :mod:`casekit.course.guard` (which look for them);
+  :mod:`casekit.selfcheck` (which strips them) and :mod:`casekit_course.mutants` and the
+  feedback scrubbing of :mod:`casekit_course.guard` (which look for them);
 * :func:`without_casekit`, which the test cells use to call a student's function while
   casekit's own version of the same idea is unavailable: an exercise such as "write the
   balanced class weights" must not be passable by calling ``casekit.imbalance.class_weights``.

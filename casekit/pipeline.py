@@ -1,7 +1,7 @@
 """The data pipeline end to end: generate (or find) → load → split → cache → summary.
 
 This is what every training notebook does before its first epoch, in one call, and what
-``casekit demo`` runs on the embedded synthetic data.
+``casekit-course demo`` runs on the embedded synthetic data.
 
 Example:
     >>> from casekit.pipeline import prepare   # doctest: +SKIP

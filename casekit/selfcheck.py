@@ -26,7 +26,7 @@ Which notebook is checked (``notebook_path=None``):
   ``python -m casekit.selfcheck notebook.ipynb``.
 
 Running needs ``nbclient`` (installed with Jupyter). While nbgrader grades, ``run()`` does
-nothing; with ``CASEKIT_SELFCHECK=off`` (set by ``casekit demo``) it does nothing silently.
+nothing; with ``CASEKIT_SELFCHECK=off`` (set by ``casekit-course demo``) it does nothing silently.
 
 Example:
     >>> from casekit.selfcheck import run
@@ -113,7 +113,7 @@ def run(
     Raises:
         RuntimeError: the notebook file cannot be read, or ``nbclient`` is missing.
     """
-    if os.environ.get("CASEKIT_SELFCHECK") == "off":  # e.g. `casekit demo`: no student here
+    if os.environ.get("CASEKIT_SELFCHECK") == "off":  # e.g. `casekit-course demo`: no student here
         return None
     if os.environ.get("NBGRADER_EXECUTION"):
         if show:

@@ -14,7 +14,7 @@ memory-mapped file (through Keras' own TensorFlow adapter, which prefetches in a
 thread), ``tf.data`` slicing an in-memory tensor about 50,000. Both are far above the
 400–650 images/s at which a T4 trains EfficientNetB0, so the data never waits; only the
 PyDataset also runs on JAX and leaves HAM10000's 1.5 GB array on disk until needed.
-``python -m casekit.bench`` measures the whole training step both ways.
+``python -m casekit_course.bench`` measures the whole training step both ways.
 
 Example:
     >>> import numpy as np

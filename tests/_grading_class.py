@@ -5,7 +5,7 @@ so tests/test_mutants.py and tests/test_colab_roundtrip.py share one throw-away 
 assignment, built on first use in this process:
 
 1. ``mutant0 … mutantK``: the assignment's slim solution carrying the mutants of
-   ``tests/mutants/<assignment>.py`` (:func:`casekit.course.mutants.grade_mutants`);
+   ``tests/mutants/<assignment>.py`` (:func:`casekit_course.mutants.grade_mutants`);
 2. ``colab``: mutant1's autograded notebook (executed, with outputs) saved the way Colab
    saves it, then tampered with: one test cell deleted and two locked test cells rewritten;
    autograded in the same course;
@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from _colab_notebook import save_as_colab
 
-from casekit.course import course_root, find_assignments, read_grades
-from casekit.course.colab import save_as_colab
-from casekit.course.grading import GradeScore
-from casekit.course.mutants import MutationReport, exercises, grade_mutants, load_mutants
-from casekit.course.steps import autograde, generate_feedback
+from casekit_course import course_root, find_assignments, read_grades
+from casekit_course.grading import GradeScore
+from casekit_course.mutants import MutationReport, exercises, grade_mutants, load_mutants
+from casekit_course.steps import autograde, generate_feedback
 
 ROOT = course_root()
 ASSIGNMENTS = find_assignments(ROOT)

@@ -19,11 +19,11 @@ from sklearn.model_selection import PredefinedSplit, cross_val_score
 from threadpoolctl import threadpool_limits
 
 from casekit import crossval, synthetic
-from casekit.course import course_root, execute
 from casekit.datasets import load
 from casekit.images import cache_for
 from casekit.splits import grouped_kfold
 from casekit.synthetic import marginals as m
+from casekit_course import course_root, execute
 
 BEYOND = course_root() / "solutions" / "05_beyond" / "05_beyond.ipynb"
 

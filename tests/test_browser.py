@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from casekit.course.kernel import use_this_python
+from casekit_course.kernel import use_this_python
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 TOKEN = "casekit-browser-test"

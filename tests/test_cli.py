@@ -8,6 +8,7 @@ import pandas as pd
 
 from casekit.cli import main
 from casekit.splits import check_no_group_leakage
+from casekit_course.__main__ import main as course_main
 
 
 def test_doctor_reports_where_credentials_are_but_never_their_value(monkeypatch, capsys):
@@ -45,7 +46,7 @@ def test_bad_input_is_one_clear_line_not_a_traceback(tmp_path, capsys):
 
 
 def test_demo_writes_leak_free_summaries(tmp_path, capsys):
-    assert main(["demo", "--data-only", "--out", str(tmp_path), "--size", "32",
+    assert course_main(["demo", "--data-only", "--out", str(tmp_path), "--size", "32",
                  "--n-images", "120"]) == 0
     for name in ("ham10000", "pad_ufes_20"):
         summary = json.loads((tmp_path / f"{name}_summary.json").read_text())

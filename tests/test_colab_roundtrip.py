@@ -2,7 +2,7 @@
 
 The class built in tests/_grading_class.py autogrades, per assignment, mutant1's notebook
 (wrong answers in several exercises) and then that notebook as nbgrader returned it
-(executed, outputs kept) converted by :func:`casekit.course.colab.to_colab` into what
+(executed, outputs kept) converted by :func:`_colab_notebook.to_colab` into what
 Colab saves, with a test cell deleted, a locked test cell rewritten to ``pass`` (both in
 exercises with a wrong answer: only the restored instructor tests can take the points away)
 and a locked test cell of a correct exercise rewritten to fail. Both must get the same
@@ -16,10 +16,10 @@ import json
 
 import nbformat
 import pytest
+from _colab_notebook import colab_id, save_as_colab, to_colab
 from _grading_class import COLAB_SOURCE, ROOT, graded_class, per_assignment
 
-from casekit.course.colab import colab_id, save_as_colab, to_colab
-from casekit.course.mutants import mark_visible_tests
+from casekit_course.mutants import mark_visible_tests
 
 
 def _executed_copy(tmp_path):

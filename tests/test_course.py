@@ -25,7 +25,7 @@ from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 
 from casekit import notebook as nbk
-from casekit.course import (
+from casekit_course import (
     SECRET_MARKERS,
     CourseError,
     assignment_notebooks,
@@ -42,9 +42,9 @@ from casekit.course import (
     read_grades,
     validate,
 )
-from casekit.course.__main__ import main as course_cli
-from casekit.course.execute import QUICK_PARAMETERS
-from casekit.course.hosting import load_hosting
+from casekit_course.__main__ import main as course_cli
+from casekit_course.execute import QUICK_PARAMETERS
+from casekit_course.hosting import load_hosting
 from tests._colab_stub import stand_in_colab
 
 ROOT = course_root()

@@ -1,4 +1,4 @@
-"""`casekit demo` prints one line per notebook and a three-line summary, nothing else.
+"""`casekit-course demo` prints one line per notebook and a three-line summary, nothing else.
 
 The demo's own runner executes a tiny course (two notebooks: one that imports TensorFlow and
 saves a run, one that ends with the self-check cell) as a separate process, so the console
@@ -17,8 +17,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from casekit.course.config import course_root
-from casekit.logs import stderr_to_log
+from casekit_course.config import course_root
+from casekit_course.logs import stderr_to_log
 
 NOISE = ("unknown parameter", "TCP", "oneDNN", "absl", "Task was destroyed", "cpu_feature_guard",
          "Traceback", "WARNING", "self-check")
@@ -69,7 +69,7 @@ def test_demo_console_is_one_line_per_notebook_and_a_summary(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "CASEKIT_RUNS")}
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "casekit.cli", "demo", "--out", str(out),
+    done = subprocess.run([sys.executable, "-m", "casekit_course", "demo", "--out", str(out),
                            "--course", str(course), "--size", "32", "--n-images", "50"],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           timeout=300, env=env, cwd=tmp_path)

@@ -14,8 +14,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from casekit.course import CourseError, course_root
-from casekit.course.export import export_grades, grade_table, main
+from casekit_course import CourseError, course_root
+from casekit_course.export import export_grades, grade_table, main
 
 pytestmark = pytest.mark.xdist_group("grading-export")
 COURSE_ID = "casekit-skin"

@@ -28,12 +28,12 @@ import warnings
 import nbformat
 import pytest
 
-from casekit.course import course_root
-from casekit.course.grading import autograde_in_temp_course
-from casekit.course.guard import SCRUBBED, RepairDuplicateCells, ScrubHiddenOutputs
-from casekit.course.mutants import inject, slim
-from casekit.course.submissions import base_name, tidy_submission
 from casekit.graded import hidden_test_lines, strip_hidden_tests
+from casekit_course import course_root
+from casekit_course.grading import autograde_in_temp_course
+from casekit_course.guard import SCRUBBED, RepairDuplicateCells, ScrubHiddenOutputs
+from casekit_course.mutants import inject, slim
+from casekit_course.submissions import base_name, tidy_submission
 
 pytestmark = pytest.mark.xdist_group("grading-robustness")
 SOLUTION = course_root() / "solutions" / "01_eda" / "01_eda.ipynb"
@@ -107,14 +107,14 @@ def graded(tmp_path_factory):
     records = []
     handler = logging.Handler()
     handler.emit = records.append
-    logging.getLogger("casekit.course").addHandler(handler)
+    logging.getLogger("casekit_course").addHandler(handler)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SQLAlchemy warnings from inside nbgrader
             report = autograde_in_temp_course("01_eda", submissions, work / "course",
                                               feedback=True)
     finally:
-        logging.getLogger("casekit.course").removeHandler(handler)
+        logging.getLogger("casekit_course").removeHandler(handler)
     return report, [r.getMessage() for r in records]
 
 

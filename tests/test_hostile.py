@@ -1,4 +1,4 @@
-"""Broken and hostile student code costs only its own exercise (casekit.course.guard).
+"""Broken and hostile student code costs only its own exercise (casekit_course.guard).
 
 One throw-away 01_eda course, graded with the course's own nbgrader_config.py plus a 5 s
 cell timeout and a 1.5 GiB memory cap (the real config: 120 s and 6 GiB). Three students:
@@ -21,8 +21,8 @@ import nbformat
 import pytest
 from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, OverwriteCells
 
-from casekit.course import course_root, load_config, read_grades
-from casekit.course.guard import (
+from casekit_course import course_root, load_config, read_grades
+from casekit_course.guard import (
     GuardedExecute,
     RepairDuplicateCells,
     RestoreMissingCells,
@@ -30,9 +30,9 @@ from casekit.course.guard import (
     guarded_autograde_preprocessors,
     guarded_sanitize_preprocessors,
 )
-from casekit.course.kernel import notebook_environment
-from casekit.course.mutants import exercises, inject, slim
-from casekit.course.steps import autograde, generate_assignment, make_course
+from casekit_course.kernel import notebook_environment
+from casekit_course.mutants import exercises, inject, slim
+from casekit_course.steps import autograde, generate_assignment, make_course
 
 pytestmark = pytest.mark.xdist_group("grading-hostile")
 ROOT = course_root()

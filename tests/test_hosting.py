@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from casekit.course.config import CourseError, course_root
-from casekit.course.hosting import (
+from casekit_course.config import CourseError, course_root
+from casekit_course.hosting import (
     DOCUMENTS,
     PLACEHOLDER,
     SETTINGS_FILE,

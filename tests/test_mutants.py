@@ -24,8 +24,8 @@ from _grading_class import (
 )
 from _grading_class import solution_exercises as found_exercises
 
-from casekit.course import CourseError
-from casekit.course.mutants import (
+from casekit_course import CourseError
+from casekit_course.mutants import (
     affected,
     by_solution,
     dependencies,

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from casekit import paths, persist, reference
-from casekit.course.config import course_root
 from casekit.runs import load_run, save_run
+from casekit_course.config import course_root
 
 ROOT = course_root()
 

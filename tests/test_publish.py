@@ -9,10 +9,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from casekit.course.config import CourseError, assignment_notebooks, course_root, find_assignments
-from casekit.course.hosting import load_hosting
-from casekit.course.publish import MANIFEST, publish
-from casekit.course.steps import SECRET_MARKERS
+from casekit_course.config import CourseError, assignment_notebooks, course_root, find_assignments
+from casekit_course.hosting import load_hosting
+from casekit_course.publish import MANIFEST, publish
+from casekit_course.steps import SECRET_MARKERS
 
 ROOT = course_root()
 _REGIONS = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION|### BEGIN HIDDEN TESTS(.*?)"

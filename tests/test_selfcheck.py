@@ -20,10 +20,10 @@ import nbformat
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from casekit.course import course_root
-from casekit.course.kernel import use_this_python
-from casekit.course.mutants import inject, slim
 from casekit.selfcheck import FAIL, NOT_DONE, PASS, _running_notebook_path, main, run
+from casekit_course import course_root
+from casekit_course.kernel import use_this_python
+from casekit_course.mutants import inject, slim
 
 pytestmark = pytest.mark.xdist_group("grading-selfcheck")
 SOLUTION = course_root() / "solutions" / "01_eda" / "01_eda.ipynb"

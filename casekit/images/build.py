@@ -10,7 +10,7 @@ the rows straight into the file through their own memory map. Pillow releases th
 while it decodes and resizes, so threads use every core like processes would, without
 starting Python again and without importing — or re-running — the caller's ``__main__``
 (a *spawn* process pool re-executes a script that lacks an ``if __name__ ==
-"__main__":`` guard). ``python -m casekit.bench.cache`` measures threads against
+"__main__":`` guard). ``python -m casekit_course.bench.cache`` measures threads against
 processes on the same jobs: on 600 HAM10000-sized JPEGs at 224 px on a shared 2-core
 machine (median of 3), threads decoded 272 images/s with two workers and 256 with one, a
 spawn process pool 111 and 156 (its start-up included).

@@ -1,4 +1,4 @@
-"""Plausible wrong answers to 05_beyond's autograded exercises (see casekit/course/mutants.py).
+"""Plausible wrong answers to 05_beyond's autograded exercises (see casekit_course/mutants.py).
 
 Each source replaces the code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` of
 the exercise's solution cell (written unindented; it gets the markers' indentation).

@@ -9,7 +9,7 @@ and each grade's automatic score and comment is copied into the real gradebook. 
 scores already given there are kept, as nbgrader itself does.
 
 Example (from the course root, after ``nbgrader generate_assignment 01_eda``):
-    >>> from casekit.course.parallel import autograde_parallel
+    >>> from casekit_course.parallel import autograde_parallel
     >>> graded = autograde_parallel("01_eda", jobs=4)        # doctest: +SKIP
 """
 
@@ -25,9 +25,9 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 
-from casekit.course.config import CONFIG_FILE, CourseError, course_root, load_config
-from casekit.course.steps import autograde
 from casekit.progress import tqdm
+from casekit_course.config import CONFIG_FILE, CourseError, course_root, load_config
+from casekit_course.steps import autograde
 
 
 def autograde_parallel(

@@ -3,7 +3,7 @@
 The instructor repository (this one, kept private) holds the answer key: ``solutions/``
 (solutions, hidden tests, mark schemes), ``rubrics/``, the mutation tests, the gradebook and
 executed solution notebooks. Students get a separate repository written by
-:func:`publish` (``python -m casekit.course publish DEST``)::
+:func:`publish` (``casekit-course publish DEST``)::
 
     DEST/
       README.md           for students: the notebooks with their Colab badges, set-up, data
@@ -21,7 +21,7 @@ added) is left alone, and a file that casekit did not write is never overwritten
 
 Example:
     >>> import tempfile
-    >>> from casekit.course.publish import publish
+    >>> from casekit_course.publish import publish
     >>> written = publish(tempfile.mkdtemp() + "/students")   # doctest: +SKIP
     >>> "notebooks/01_eda/01_eda.ipynb" in written   # doctest: +SKIP
     True
@@ -40,15 +40,15 @@ from string import Template
 import nbformat
 
 import casekit
-from casekit.course.config import CourseError, course_root
-from casekit.course.hosting import Hosting, load_hosting
-from casekit.course.release import release
 from casekit.datasets.registry import REGISTRY
 from casekit.io import write_text_atomic
+from casekit_course.config import CourseError, course_root
+from casekit_course.hosting import Hosting, load_hosting
+from casekit_course.release import release
 
 MANIFEST = ".casekit-publish.json"
 #: Files copied as they are from the instructor repository.
-COPIED = ("pyproject.toml", "LICENSE")
+COPIED = ("LICENSE",)
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info")
 _TEMPLATES = Path(__file__).with_name("templates")
 GITIGNORE = "__pycache__/\n*.py[cod]\n*.egg-info/\n.venv\n.ipynb_checkpoints/\ncasekit_data/\n"
@@ -71,6 +71,9 @@ def publish(dest: str | os.PathLike[str], root: str | os.PathLike[str] | None = 
         shutil.copytree(Path(casekit.__file__).parent, tree / "casekit", ignore=_IGNORE)
         for name in COPIED:
             shutil.copy2(root / name, tree / name)
+        (tree / "pyproject.toml").write_text(
+            student_pyproject((root / "pyproject.toml").read_text(encoding="utf-8")),
+            encoding="utf-8")
         (tree / "DATASETS.md").write_text(datasets_document(), encoding="utf-8")
         (tree / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
         _refuse_clashes(dest, _files(tree) + ["README.md"], previous)  # before the slow part
@@ -91,6 +94,23 @@ def publish(dest: str | os.PathLike[str], root: str | os.PathLike[str] | None = 
                                                    "branch": hosting.branch,
                                                    "files": files}, indent=1) + "\n")
     return files
+
+
+def student_pyproject(text: str) -> str:
+    """The instructor repository's ``pyproject.toml`` without the instructor package.
+
+    Students install ``casekit`` only: the ``casekit-course`` command, its package and its
+    package data are left out, so ``pip install`` of the student repository installs no
+    broken entry point.
+
+    Example:
+        >>> text = 'include = ["casekit", "casekit.*", "casekit_course", "casekit_course.*"]\n'
+        >>> student_pyproject(text + 'casekit-course = "casekit_course.__main__:main"\n')
+        'include = ["casekit", "casekit.*"]\n'
+    """
+    kept = [line for line in text.splitlines(keepends=True)
+            if not line.startswith(("casekit-course =", "casekit_course ="))]
+    return "".join(kept).replace(', "casekit_course", "casekit_course.*"', "")
 
 
 def student_readme(notebooks: Path, hosting: Hosting) -> str:

@@ -33,7 +33,7 @@ Two more preprocessors keep odd submissions gradeable and feedback clean:
   traceback with the hidden inputs' values, nor what the student's function printed).
 
 Example (``nbgrader_config.py``):
-    >>> from casekit.course.guard import guarded_autograde_preprocessors
+    >>> from casekit_course.guard import guarded_autograde_preprocessors
     >>> c.Autograde.autograde_preprocessors = guarded_autograde_preprocessors()  # doctest: +SKIP
     >>> c.Autograde.sanitize_preprocessors = guarded_sanitize_preprocessors()      # doctest: +SKIP
     >>> c.GuardedExecute.memory_limit_mb = 4096                                    # doctest: +SKIP

@@ -1,9 +1,9 @@
 """How long autograding takes: seconds per submitted notebook, and a 200-student class.
 
-``python -m casekit.bench.grading`` builds a throw-away course per assignment (the real
+``python -m casekit_course.bench.grading`` builds a throw-away course per assignment (the real
 ``nbgrader_config.py``), submits ``--copies`` copies of the full solution notebook and
 autogrades them twice: one after another in this process (nbgrader's own way, timed per
-notebook), then with :func:`casekit.course.autograde_parallel` on ``--jobs`` processes (the
+notebook), then with :func:`casekit_course.autograde_parallel` on ``--jobs`` processes (the
 recipe of docs/INSTRUCTOR_GUIDE.md). It prints seconds per notebook, the parallel speed-up
 and what a class of ``--class-size`` students would take each way; the last line is JSON.
 
@@ -11,8 +11,8 @@ Solutions score full marks, so every test runs to its end: a class's notebooks t
 as long. The goal on 2 CPU cores is at most 30 s per notebook.
 
 Example:
-    python -m casekit.bench.grading --copies 4 --jobs 2
-    python -m casekit.bench.grading --assignment 01_eda --copies 8 --jobs 4
+    python -m casekit_course.bench.grading --copies 4 --jobs 2
+    python -m casekit_course.bench.grading --assignment 01_eda --copies 8 --jobs 4
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ import time
 import warnings
 from pathlib import Path
 
-from casekit.course import assignment_notebooks, autograde_parallel, find_assignments
-from casekit.course.grading import read_grades
-from casekit.course.steps import autograde, generate_assignment, make_course
 from casekit.progress import tqdm
+from casekit_course import assignment_notebooks, autograde_parallel, find_assignments
+from casekit_course.grading import read_grades
+from casekit_course.steps import autograde, generate_assignment, make_course
 
 
 def bench_assignment(
@@ -71,7 +71,8 @@ def bench_assignment(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m casekit.bench.grading", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m casekit_course.bench.grading",
+                                     description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=4, help="submissions per assignment")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,

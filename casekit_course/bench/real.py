@@ -1,6 +1,6 @@
 """Measure the course recipe on real PAD-UFES-20 photos: a measurement script, not a test.
 
-    python -m casekit.bench.real ROOT [--size 128] [--epochs-head 6] [--epochs-finetune 3]
+    python -m casekit_course.bench.real ROOT [--size 128] [--epochs-head 6] [--epochs-finetune 3]
 
 ``ROOT`` holds PAD-UFES-20's ``metadata.csv`` and images (the whole dataset or a subset: it is
 loaded with ``missing="drop"``). For the binary task (cancer vs not) and the six-class task it

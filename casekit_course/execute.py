@@ -5,7 +5,7 @@ so the same notebook runs on synthetic data in CI and on the real data in class.
 
 Example:
     >>> import tempfile
-    >>> from casekit.course.execute import execute
+    >>> from casekit_course.execute import execute
     >>> out = execute("solutions/01_eda/01_eda.ipynb", tempfile.mkdtemp() + "/eda.ipynb",
     ...               {"DATA": "synthetic"})
     >>> out.name
@@ -19,13 +19,13 @@ from pathlib import Path
 
 import papermill
 
-from casekit.course.kernel import KERNEL_NAME, notebook_environment
+from casekit_course.kernel import KERNEL_NAME, notebook_environment
 
 #: Parameters for a quick run on synthetic data (tests): every notebook accepts these names.
 QUICK_PARAMETERS = {"DATA": "synthetic", "N_IMAGES": 200, "IMAGE_SIZE": 32,
                     "EPOCHS_HEAD": 1, "EPOCHS_FINETUNE": 1, "BATCH_SIZE": 32, "N_BOOT": 100}
 
-#: Parameters of ``casekit demo``: still synthetic, a bit larger; the whole demo ≤ 6 minutes on
+#: Parameters of ``casekit-course demo``: still synthetic, a bit larger; the whole demo ≤ 6 minutes on
 #: 2 cores (05 cross-validates on 3 folds instead of 5 there).
 DEMO_PARAMETERS = {**QUICK_PARAMETERS, "N_IMAGES": 600, "IMAGE_SIZE": 64,
                    "EPOCHS_HEAD": 3, "EPOCHS_FINETUNE": 2, "N_BOOT": 500, "N_FOLDS": 3}

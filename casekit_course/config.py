@@ -1,11 +1,11 @@
 """Where the course lives and how nbgrader is configured for it.
 
-Every helper in :mod:`casekit.course` loads the repository's ``nbgrader_config.py``, so
+Every helper in :mod:`casekit_course` loads the repository's ``nbgrader_config.py``, so
 a setting changed there (timeouts, stubs, ``add_missing_cells``) applies to releases,
 validation and test autograding alike. Temporary courses reuse it with another root.
 
 Example:
-    >>> from casekit.course.config import course_root, find_assignments
+    >>> from casekit_course.config import course_root, find_assignments
     >>> "01_eda" in find_assignments(course_root())
     True
 """

@@ -1,4 +1,4 @@
-"""``casekit demo``: the whole case study end to end on the embedded synthetic data.
+"""``casekit-course demo``: the whole case study end to end on the embedded synthetic data.
 
 Executes every solution notebook in order with papermill (EDA → binary → six-class →
 evaluation → …) and prints exactly one line per notebook, then a three-line summary: what
@@ -11,12 +11,12 @@ what the kernels print to their own stderr goes to ``<out>/kernels.log``.
 ``data_only=True`` runs just the data pipeline (generate → load → split → cache → summary).
 
 Quiet by default: each notebook receives only the parameters it declares
-(:func:`casekit.course.execute.execute`), the kernels start with TensorFlow's start-up
+(:func:`casekit_course.execute.execute`), the kernels start with TensorFlow's start-up
 banners off, without ipykernel's transport warning and with the self-check cell silent (no
 student here). Warnings from casekit itself are never hidden.
 
 Example:
-    >>> from casekit.demo import run_demo   # doctest: +SKIP
+    >>> from casekit_course.demo import run_demo   # doctest: +SKIP
     >>> run_demo("outputs/demo")   # doctest: +SKIP
     [demo] 1/5 01_eda.ipynb … done in 41 s
     ...
@@ -30,8 +30,9 @@ import time
 from pathlib import Path
 
 from casekit.datasets.registry import REGISTRY
-from casekit.logs import quiet_third_party, stderr_to_log
+from casekit.logs import quiet_third_party
 from casekit.pipeline import prepare, write_summary
+from casekit_course.logs import stderr_to_log
 
 NOTEBOOKS = "instructor_notebooks"
 #: What the kernels write to their own stderr (TensorFlow's C++ log, ipykernel's shutdown
@@ -39,8 +40,8 @@ NOTEBOOKS = "instructor_notebooks"
 KERNEL_LOG = "kernels.log"
 INSTRUCTOR_NOTE = (
     "**Instructor material: do not share with students or publish.** This is a copy of "
-    "`{source}` executed by `casekit demo`: it contains the solutions, hidden tests and mark "
-    "schemes. Students get the release in `notebooks/` (`python -m casekit.course publish`)."
+    "`{source}` executed by `casekit-course demo`: it contains the solutions, hidden tests and mark "
+    "schemes. Students get the release in `notebooks/` (`casekit-course publish`)."
 )
 
 
@@ -72,8 +73,8 @@ def run_notebooks(out: Path, parameters: dict, root: str | os.PathLike[str] | No
         import nbformat
         from papermill.exceptions import PapermillExecutionError
 
-        from casekit.course import assignment_notebooks, find_assignments
-        from casekit.course.execute import execute
+        from casekit_course import assignment_notebooks, find_assignments
+        from casekit_course.execute import execute
     except ImportError as error:  # papermill / nbgrader are the "course" extra
         raise RuntimeError(
             f"the demo executes notebooks and needs the course tools ({error.name} is "
@@ -85,7 +86,7 @@ def run_notebooks(out: Path, parameters: dict, root: str | os.PathLike[str] | No
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "README.md").write_text(
         "# Instructor material: do not share\n\nExecuted copies of the solution notebooks "
-        "(solutions, hidden tests, mark schemes), written by `casekit demo`.\n",
+        "(solutions, hidden tests, mark schemes), written by `casekit-course demo`.\n",
         encoding="utf-8")
     notebooks = [nb for a in find_assignments(root) for nb in assignment_notebooks(a, root)]
     executed = []
@@ -155,7 +156,7 @@ def run_demo(out: str | Path, size: int | None = None, n_images: int | None = No
         print(f"[demo] data pipeline done in {time.perf_counter() - started:.0f} s on synthetic "
               f"data: summaries in {out}", flush=True)
         return {"summaries": [str(p) for p in summaries]}
-    from casekit.course.execute import DEMO_PARAMETERS
+    from casekit_course.execute import DEMO_PARAMETERS
 
     overrides = {"IMAGE_SIZE": size, "N_IMAGES": n_images}
     parameters = {**DEMO_PARAMETERS, **{k: v for k, v in overrides.items() if v}}

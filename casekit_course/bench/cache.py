@@ -19,8 +19,8 @@ disk. Without ``--root`` it generates HAM10000-like 600 × 450 JPEGs in a tempor
 with ``casekit.synthetic.make``. The last line printed is a JSON object with every number.
 
 Example:
-    python -m casekit.bench.cache --n 400 --size 224
-    python -m casekit.bench.cache --root ~/casekit_data/ham10000 --dataset ham10000
+    python -m casekit_course.bench.cache --n 400 --size 224
+    python -m casekit_course.bench.cache --root ~/casekit_data/ham10000 --dataset ham10000
 """
 
 from __future__ import annotations
@@ -167,7 +167,8 @@ def run(root: Path | None, dataset: str, n: int, size: int, workers: int | None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m casekit.bench.cache", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m casekit_course.bench.cache",
+                                     description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=None, help="a real dataset folder")
     parser.add_argument("--dataset", default="ham10000", help="its name (for the file type)")

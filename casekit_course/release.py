@@ -7,7 +7,7 @@ regenerate them and compare (:func:`check_release_up_to_date`).
 
 Example:
     >>> import tempfile
-    >>> from casekit.course.release import release
+    >>> from casekit_course.release import release
     >>> paths = release(["01_eda"], out=tempfile.mkdtemp())
     >>> [p.name for p in paths]
     ['01_eda.ipynb']
@@ -21,11 +21,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from casekit.course.config import CourseError, course_root, find_assignments
-from casekit.course.hosting import stamp
-from casekit.course.steps import generate_assignment, leaked_markers, make_course
 from casekit.io import atomic_path
 from casekit.progress import tqdm
+from casekit_course.config import CourseError, course_root, find_assignments
+from casekit_course.hosting import stamp
+from casekit_course.steps import generate_assignment, leaked_markers, make_course
 
 
 def release(
@@ -39,7 +39,7 @@ def release(
 
     ``out`` defaults to the course's ``notebooks/``. First (unless ``stamp_links=False``)
     the hosting setting (``course.toml``) is stamped into the instructor notebooks and
-    documents (:func:`casekit.course.hosting.stamp`), so badges and install cells name the
+    documents (:func:`casekit_course.hosting.stamp`), so badges and install cells name the
     course's own repository. Each assignment folder is replaced atomically. Raises
     :class:`CourseError` if a solution or hidden-test marker would reach students. Returns
     the written notebooks.
@@ -76,7 +76,7 @@ def check_release_up_to_date(root: str | os.PathLike[str] | None = None) -> list
         release(out=fresh, root=root, stamp_links=False)
         problems = _compare(Path(fresh), released)
     if problems:
-        problems.append("regenerate with: python -m casekit.course release")
+        problems.append("regenerate with: casekit-course release")
     return problems
 
 

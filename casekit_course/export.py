@@ -12,11 +12,11 @@ the score is not final) or ``missing`` (no submission: empty cells, counted as 0
 Long format (``--long``): one row per student, assignment and graded cell.
 
 Command line (from the course root):
-    python -m casekit.course.export --out grades.csv
-    python -m casekit.course.export --out eda.csv --assignment 01_eda --long
+    python -m casekit_course.export --out grades.csv
+    python -m casekit_course.export --out eda.csv --assignment 01_eda --long
 
 Example:
-    >>> from casekit.course.export import export_grades
+    >>> from casekit_course.export import export_grades
     >>> export_grades("grades.csv")                          # doctest: +SKIP
     PosixPath('grades.csv')
 """
@@ -35,8 +35,8 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 
-from casekit.course.config import CourseError, course_root, load_config
 from casekit.io import write_text_atomic
+from casekit_course.config import CourseError, course_root, load_config
 
 STUDENT_COLUMNS = ["student_id", "last_name", "first_name", "email"]
 LONG_COLUMNS = [*STUDENT_COLUMNS, "assignment", "notebook", "grade_id", "score", "max_score",
@@ -177,8 +177,8 @@ def _student(student) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m casekit.course.export --out grades.csv [--assignment A] [--long]``."""
-    parser = argparse.ArgumentParser(prog="python -m casekit.course.export",
+    """``python -m casekit_course.export --out grades.csv [--assignment A] [--long]``."""
+    parser = argparse.ArgumentParser(prog="python -m casekit_course.export",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True, help="CSV file to write")
     parser.add_argument("--assignment", action="append",

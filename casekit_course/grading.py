@@ -6,7 +6,7 @@ use :func:`validate`, which returns which grade cells passed and which failed.
 throw-away course and reads the scores back from its gradebook.
 
 Example:
-    >>> from casekit.course import validate
+    >>> from casekit_course import validate
     >>> result = validate("solutions/01_eda/01_eda.ipynb")
     >>> result.ok, result.failed
     (True, {})
@@ -28,9 +28,9 @@ from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.validator import Validator
 
-from casekit.course.config import CourseError, ensure_tools_on_path, load_config
-from casekit.course.kernel import notebook_environment
-from casekit.course.steps import autograde, generate_assignment, generate_feedback, make_course
+from casekit_course.config import CourseError, ensure_tools_on_path, load_config
+from casekit_course.kernel import notebook_environment
+from casekit_course.steps import autograde, generate_assignment, generate_feedback, make_course
 
 
 @dataclass
@@ -133,7 +133,7 @@ def autograde_in_temp_course(
     to ``submitted/<student>/<assignment>/``, autogrades, and reads every grade cell's score
     from the gradebook. With ``feedback=True`` also renders nbgrader's feedback HTML.
     ``source_edit`` changes the course's copy of each solution notebook before the
-    assignment is generated (e.g. :func:`casekit.course.mutants.mark_visible_tests`).
+    assignment is generated (e.g. :func:`casekit_course.mutants.mark_visible_tests`).
 
     Example:
         >>> report = autograde_in_temp_course(

@@ -1,14 +1,15 @@
-"""``python -m casekit.course``: release, check, validate and rubric commands.
+"""``casekit-course``: release, check, validate and rubric commands.
 
 Example:
-    python -m casekit.course release            # regenerate notebooks/ from solutions/
-    python -m casekit.course check              # release up to date, no leaks, rubrics match
-    python -m casekit.course validate solutions/01_eda/01_eda.ipynb
-    python -m casekit.course rubrics
-    python -m casekit.course autograde 01_eda --jobs 8   # grade submitted/ on 8 cores
-    python -m casekit.course export --out grades.csv     # per-exercise grades as CSV
-    python -m casekit.course hosting            # where students install casekit from
-    python -m casekit.course publish ../casekit-students # the public student repository
+    casekit-course release            # regenerate notebooks/ from solutions/
+    casekit-course check              # release up to date, no leaks, rubrics match
+    casekit-course validate solutions/01_eda/01_eda.ipynb
+    casekit-course rubrics
+    casekit-course autograde 01_eda --jobs 8   # grade submitted/ on 8 cores
+    casekit-course export --out grades.csv     # per-exercise grades as CSV
+    casekit-course hosting            # where students install casekit from
+    casekit-course publish ../casekit-students # the public student repository
+    casekit-course demo --out outputs/demo     # the solution notebooks on synthetic data
 """
 
 from __future__ import annotations
@@ -16,25 +17,26 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
-from casekit.course.config import course_root
-from casekit.course.grading import validate
-from casekit.course.hosting import SETTINGS_FILE, foreign_links, load_hosting
-from casekit.course.parallel import autograde_parallel
-from casekit.course.release import check_release_up_to_date, release
-from casekit.course.rubrics import check_rubrics
-from casekit.course.steps import leaked_markers
+from casekit_course.config import course_root
+from casekit_course.grading import validate
+from casekit_course.hosting import SETTINGS_FILE, foreign_links, load_hosting
+from casekit_course.parallel import autograde_parallel
+from casekit_course.release import check_release_up_to_date, release
+from casekit_course.rubrics import check_rubrics
+from casekit_course.steps import leaked_markers
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return the exit status (0 success, 1 problems found)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["export"]:  # its own options: see casekit.course.export
-        from casekit.course.export import main as export_main
+    if argv[:1] == ["export"]:  # its own options: see casekit_course.export
+        from casekit_course.export import main as export_main
 
         return export_main(argv[1:])
     parser = argparse.ArgumentParser(
-        prog="python -m casekit.course", description=__doc__.split("\n")[0]
+        prog="casekit-course", description=__doc__.split("\n")[0]
     )
     commands = parser.add_subparsers(dest="command", required=True)
     cmd = commands.add_parser("release", help="regenerate notebooks/ from solutions/")
@@ -55,14 +57,29 @@ def main(argv: list[str] | None = None) -> int:
     cmd = commands.add_parser("publish", help="write the public student repository into DEST "
                               "(no solutions, hidden tests, rubrics or grading files)")
     cmd.add_argument("dest")
+    cmd = commands.add_parser("demo", help="run the solution notebooks end to end on synthetic "
+                              "data (the course's smoke test; `make demo`)")
+    cmd.add_argument("--out", default="outputs/demo")
+    cmd.add_argument("--size", type=int, default=None, help="image size (default 64)")
+    cmd.add_argument("--n-images", type=int, default=None, help="images per dataset")
+    cmd.add_argument("--data-only", action="store_true",
+                     help="only the data pipeline: generate → load → split → cache → summary")
+    cmd.add_argument("--course", default=None, help="course folder (default: this repository)")
     args = parser.parse_args(argv)
+
+    if args.command == "demo":
+        from casekit_course.demo import run_demo
+
+        run_demo(Path(args.out), size=args.size, n_images=args.n_images,
+                 data_only=args.data_only, root=args.course)
+        return 0
 
     if args.command == "release":
         for path in release(args.assignments or None, out=args.out):
             print(f"wrote {path}")
         return 0
     if args.command == "publish":
-        from casekit.course.publish import publish
+        from casekit_course.publish import publish
 
         files = publish(args.dest)
         hosting = load_hosting()
@@ -78,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
               f"(set in {course_root() / SETTINGS_FILE})")
         if hosting.is_placeholder:
             print(f"placeholder: set your own repository in {SETTINGS_FILE}, then run "
-                  "`python -m casekit.course release`")
+                  "`casekit-course release`")
         problems = foreign_links()
         for problem in problems:
             print(f"names another repository: {problem}")

@@ -2,7 +2,7 @@
 
 Students open the notebooks from Colab badges and install casekit from a GitHub repository.
 That repository is the instructor's own (a fork, or the student repository that
-``python -m casekit.course publish`` writes), so its URL is a course setting, kept in one
+``casekit-course publish`` writes), so its URL is a course setting, kept in one
 place, ``course.toml`` at the course root::
 
     [hosting]
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from casekit.course.config import CourseError, course_root
+from casekit_course.config import CourseError, course_root
 
 if sys.version_info >= (3, 11):
     import tomllib

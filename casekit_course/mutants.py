@@ -32,7 +32,7 @@ exercises at once: with ``k`` mutants at most per exercise, ``k + 1`` students s
 every exercise is also left correct in at least one student (see :func:`plan_students`).
 
 Example:
-    >>> from casekit.course.mutants import grade_mutants, load_mutants
+    >>> from casekit_course.mutants import grade_mutants, load_mutants
     >>> report = grade_mutants("01_eda", load_mutants("tests/mutants/01_eda.py"))  # doctest: +SKIP
     >>> print(report.table())                                                      # doctest: +SKIP
 """
@@ -53,9 +53,9 @@ from pathlib import Path
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 
-from casekit.course.config import CourseError, assignment_notebooks, course_root
-from casekit.course.grading import AutogradeReport, autograde_in_temp_course
 from casekit.graded import HIDDEN_TESTS
+from casekit_course.config import CourseError, assignment_notebooks, course_root
+from casekit_course.grading import AutogradeReport, autograde_in_temp_course
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 _REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SOLUTION[^\n]*$",

@@ -20,7 +20,7 @@ cell, in this form (the parser is strict so that a typo shows up as a problem)::
 and each notebook opens with a points table whose rows read ``| ... | `grade_id` | 3 | ...``.
 
 Example:
-    >>> from casekit.course.rubrics import check_rubrics
+    >>> from casekit_course.rubrics import check_rubrics
     >>> check_rubrics()
     []
 """
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from casekit.course.config import assignment_notebooks, course_root, find_assignments
+from casekit_course.config import assignment_notebooks, course_root, find_assignments
 
 _SECTION = re.compile(r"^##\s+`(?P<id>[^`]+)`\s+\((?P<points>\d+(?:\.\d+)?)\s+points?\)\s*$")
 _TOTAL = re.compile(

@@ -7,7 +7,7 @@ grade) and raising :class:`CourseError` with nbgrader's log when a step fails, w
 
 Example (a throw-away course for one assignment):
     >>> import tempfile
-    >>> from casekit.course.steps import make_course, generate_assignment
+    >>> from casekit_course.steps import make_course, generate_assignment
     >>> course = make_course(tempfile.mkdtemp(), ["01_eda"])
     >>> released = generate_assignment(course, "01_eda")
     >>> sorted(p.name for p in released.glob("*.ipynb"))
@@ -25,16 +25,16 @@ from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import capture_log
 
-from casekit.course.config import (
+from casekit_course.config import (
     CONFIG_FILE,
     CourseError,
     course_root,
     ensure_tools_on_path,
     load_config,
 )
-from casekit.course.guard import REPAIRED
-from casekit.course.kernel import notebook_environment
-from casekit.course.submissions import tidy_submission
+from casekit_course.guard import REPAIRED
+from casekit_course.kernel import notebook_environment
+from casekit_course.submissions import tidy_submission
 
 #: Text that must never reach students.
 SECRET_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "MARK SCHEME")
@@ -76,9 +76,9 @@ def autograde(course: str | os.PathLike[str], assignment: str, student: str) -> 
     """Run nbgrader autograde for one student's ``submitted/<student>/<assignment>``.
 
     A notebook handed in under another name (``Copy of 01_eda.ipynb``) is graded under its
-    own (:func:`casekit.course.submissions.tidy_submission`); that, and grade cells a
-    student copied or split (repaired by ``casekit.course.guard.RepairDuplicateCells``),
-    are logged as one warning line each on the ``casekit.course`` logger.
+    own (:func:`casekit_course.submissions.tidy_submission`); that, and grade cells a
+    student copied or split (repaired by ``casekit_course.guard.RepairDuplicateCells``),
+    are logged as one warning line each on the ``casekit_course`` logger.
     """
     course = Path(course).resolve()
     coursedir = CourseDirectory(config=load_config(course))
@@ -89,7 +89,7 @@ def autograde(course: str | os.PathLike[str], assignment: str, student: str) -> 
     log = _run(Autograde, course, assignment, student=student, force=True, create_student=True)
     notes += [line.split("] ", 1)[-1] for line in log.splitlines() if REPAIRED in line]
     for note in notes:
-        logging.getLogger("casekit.course").warning("%s: %s", assignment, note)
+        logging.getLogger("casekit_course").warning("%s: %s", assignment, note)
     return course / "autograded" / student / assignment
 
 

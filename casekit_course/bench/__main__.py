@@ -1,6 +1,6 @@
 """Training throughput: the model alone vs the model fed from the image cache.
 
-``python -m casekit.bench`` trains one model, at one batch size and precision, twice:
+``python -m casekit_course.bench`` trains one model, at one batch size and precision, twice:
 
 (a) **in memory** — one batch already held as a framework tensor, fed again and again
     (:func:`casekit.backend.repeated_batch`): nothing but the model's own work, the ceiling;
@@ -18,8 +18,8 @@ Without ``--cache`` the images are random pixels written to a temporary ``.npy``
 values do not change the speed); ``--cache DIR`` benchmarks a real cache folder.
 
 Example:
-    python -m casekit.bench --size 64 --steps 30 --weights none      # quick, on a CPU
-    python -m casekit.bench --backbone EfficientNetB0 --batch-size 64  # B0 @ 224 on a GPU
+    python -m casekit_course.bench --size 64 --steps 30 --weights none      # quick, on a CPU
+    python -m casekit_course.bench --backbone EfficientNetB0 --batch-size 64  # B0 @ 224 on a GPU
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from casekit.weights import resolve_weights
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m casekit.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m casekit_course.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backbone", default="EfficientNetB0", choices=sorted(BACKBONES))
     parser.add_argument("--size", type=int, default=None, help="image side (default: native)")

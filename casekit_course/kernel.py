@@ -7,7 +7,7 @@ a private folder and puts that folder first on ``JUPYTER_PATH`` for this process
 processes it starts (papermill, nbgrader), so notebooks always run in this environment.
 
 Example:
-    >>> from casekit.course.kernel import use_this_python
+    >>> from casekit_course.kernel import use_this_python
     >>> spec_dir = use_this_python()
     >>> (spec_dir / "kernel.json").is_file()
     True

@@ -14,7 +14,7 @@ Students who work in Colab hand in the file Colab writes (*File → Download →
 * optionally the *Open in Colab* link cell Colab puts first (``metadata.id`` ``view-in-github``).
 
 Example:
-    >>> from casekit.course.colab import save_as_colab
+    >>> from _colab_notebook import save_as_colab
     >>> path = save_as_colab("solutions/01_eda/01_eda.ipynb", "/tmp/01_eda_colab.ipynb")
     >>> import json; json.loads(path.read_text())["nbformat_minor"]
     0
@@ -30,8 +30,8 @@ import string
 import uuid
 from pathlib import Path
 
-from casekit.course.hosting import load_hosting
 from casekit.io import write_text_atomic
+from casekit_course.hosting import load_hosting
 
 _ID_CHARS = string.ascii_letters + string.digits + "-_"
 _BADGE = ('<a href="{url}" target="_parent"><img '

@@ -2,15 +2,15 @@
 
 Instructor notebooks live in ``solutions/<assignment>/``, student versions are generated
 into ``notebooks/<assignment>/``, rubrics for written answers are ``rubrics/<assignment>.md``.
-Command line: ``python -m casekit.course {release,check,validate,rubrics,autograde}``.
+Command line: ``casekit-course {release,check,validate,rubrics,autograde}``.
 
 Example:
-    >>> from casekit.course import check_release_up_to_date, check_rubrics
+    >>> from casekit_course import check_release_up_to_date, check_rubrics
     >>> check_release_up_to_date(), check_rubrics()
     ([], [])
 """
 
-from casekit.course.config import (
+from casekit_course.config import (
     CourseError,
     assignment_notebooks,
     course_root,
@@ -18,8 +18,8 @@ from casekit.course.config import (
     find_assignments,
     load_config,
 )
-from casekit.course.execute import execute
-from casekit.course.grading import (
+from casekit_course.execute import execute
+from casekit_course.grading import (
     AutogradeReport,
     GradeScore,
     SubmissionScore,
@@ -28,11 +28,11 @@ from casekit.course.grading import (
     read_grades,
     validate,
 )
-from casekit.course.kernel import notebook_environment, use_this_python
-from casekit.course.parallel import autograde_parallel
-from casekit.course.release import check_release_up_to_date, release
-from casekit.course.rubrics import check_rubrics, graded_cells, parse_rubric, points_table
-from casekit.course.steps import SECRET_MARKERS, leaked_markers
+from casekit_course.kernel import notebook_environment, use_this_python
+from casekit_course.parallel import autograde_parallel
+from casekit_course.release import check_release_up_to_date, release
+from casekit_course.rubrics import check_rubrics, graded_cells, parse_rubric, points_table
+from casekit_course.steps import SECRET_MARKERS, leaked_markers
 
 __all__ = [
     "SECRET_MARKERS",

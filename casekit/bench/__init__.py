@@ -1,1 +1,0 @@
-"""Benchmarks: ``python -m casekit.bench.cache`` (image cache); see each module's docstring."""

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m casekit_course.bench` (training), `.bench.cache`, `.grading`, `.real`."""
