@@ -11,7 +11,7 @@ COMPAT_TESTS ?= tests/test_splits.py tests/test_metrics.py tests/test_metric_inp
                 tests/test_images.py tests/test_loaders.py
 
 .PHONY: demo test test-lowest test-colab lint release course-check install-demo install-test clean \
-        publish browser
+        publish browser sandbox
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ install-test: $(BIN)/python
 demo: install-demo
 	@PATH="$(abspath $(BIN)):$$PATH" $(BIN)/casekit-course demo --out $(OUT)
 
-test: install-test browser
+test: install-test browser sandbox
 	$(BIN)/ruff check casekit casekit_course tests
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=20
 	$(MAKE) test-lowest test-colab
@@ -87,5 +87,17 @@ browser:
 			apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 		else \
 			echo "make test: the browser test needs Chromium: sudo apt-get install chromium chromium-driver"; \
+		fi; \
+	fi
+
+# Autograding runs each submission's kernel in a bubblewrap sandbox (casekit_course.sandbox):
+# installed here when missing and running as root, else say how.
+sandbox:
+	@if ! command -v bwrap >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "make test: installing bubblewrap (apt-get)"; \
+			apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; \
+		else \
+			echo "make test: the grading sandbox needs bubblewrap: sudo apt-get install bubblewrap"; \
 		fi; \
 	fi
