@@ -19,9 +19,12 @@ A key is the grade id of the exercise's solution cell (or of one of its test cel
 mutant is its code, or ``{"kind": ..., "code": ...}`` with a kind from :data:`KINDS`:
 ``"casekit-call"`` (casekit's own version of the exercise called instead of writing it:
 the hidden tests must refuse it), ``"named-mistake"`` (the mistake the exercise's own text
-warns about: the *visible* tests must catch it, so the self-check agrees with the grade) or
-``"other"`` (the default). An exercise may have several test cells (partial credit): a
-mutant is caught when its exercise loses points in any of them.
+warns about: the *visible* tests must catch it, so the self-check agrees with the grade),
+``"argument-ignored"`` (an argument of the function, e.g. ``column=`` or ``seed=``, is
+ignored or replaced by its default: every argument the hidden tests pass is also passed by
+a visible test, so the self-check catches it too) or ``"other"`` (the default). An
+exercise may have several test cells (partial credit): a mutant is caught when its exercise
+loses points in any of them.
 
 :func:`grade_mutants` builds a small class of students carrying the mutants, autogrades it
 with real nbgrader in a throw-away course and reports, per mutant, whether its exercise
@@ -64,7 +67,9 @@ _REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SO
 _VISIBLE_PASSED = "casekit-mutants: visible tests passed in "
 
 #: The kinds of mutants (see the module docstring).
-KINDS = ("casekit-call", "named-mistake", "other")
+KINDS = ("casekit-call", "named-mistake", "argument-ignored", "other")
+#: Kinds whose self-check verdict (visible tests) must equal the grade's (hidden tests).
+SELF_CHECKED = ("named-mistake", "argument-ignored")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from _grading_class import solution_exercises as found_exercises
 
 from casekit_course import CourseError
 from casekit_course.mutants import (
+    SELF_CHECKED,
     affected,
     by_solution,
     dependencies,
@@ -178,12 +179,14 @@ def test_mutants_cost_only_their_own_exercise(assignment, tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", per_assignment())
 def test_named_mistakes_fail_the_visible_tests(assignment, tmp_path_factory):
-    """The self-check (visible lines) agrees with the grade on every named mistake."""
+    """The self-check (visible lines) agrees with the grade on every named mistake and every
+    ignored argument: the self-check verdict equals the hidden verdict."""
     report = graded_class(assignment, tmp_path_factory).mutation
-    named = [r for r in report.results if r.kind == "named-mistake"]
+    named = [r for r in report.results if r.kind in SELF_CHECKED]
     assert named, "every assignment names mistakes in its text: plant them"
     passed = [f"{r.exercise}: {r.name}" for r in named if r.visible_passed]
-    assert passed == [], "visible tests must catch the mistakes the exercise's text names"
+    assert passed == [], "visible tests must catch the mistakes the exercise's text names " \
+        "and every argument the hidden tests pass"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
