@@ -1,4 +1,4 @@
-"""Atomic file writes: a crash or an error never leaves a half-written file behind.
+"""Atomic file writes (text, figures): a crash or an error never leaves a half-written file.
 
 Example:
     >>> from pathlib import Path
@@ -18,6 +18,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 @contextmanager
@@ -53,3 +57,20 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:
+    """Write a Matplotlib figure to ``path`` as PNG, atomically (no half-written file).
+
+    Returns:
+        ``path``. Folders are created as needed.
+
+    Raises:
+        ValueError: when ``path`` does not end in ``.png``.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"save_figure writes PNG files: use a .png path, not {path.name!r}")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    return path

@@ -129,7 +129,7 @@ def augmentation(seed: int | None = None, name: str = "augmentation") -> Augment
     )
 
 
-def _classifier(x: Any, num_classes: int, dropout: float) -> Any:
+def classification_head(x: Any, num_classes: int, dropout: float) -> Any:
     """GlobalAveragePooling -> Dropout -> Dense head; float32 output for mixed precision."""
     if num_classes < 2:
         raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
@@ -143,6 +143,12 @@ def _classifier(x: Any, num_classes: int, dropout: float) -> Any:
         dtype="float32",
         name="predictions",
     )(x)
+
+
+#: The former private name, still used by the notebooks' test cells
+#: (``without_casekit("casekit.models._classifier")``); remove once they name
+#: ``classification_head``.
+_classifier = classification_head
 
 
 def _image_input(input_size: int) -> Any:
@@ -286,7 +292,7 @@ def build_model(
     if spec.preprocess:
         x = BackbonePreprocess(spec.preprocess, name="preprocess")(x)
     features = _backbone(spec, input_size, weights)(x, training=False)
-    outputs = _classifier(features, num_classes, dropout)
+    outputs = classification_head(features, num_classes, dropout)
     return keras.Model(inputs, outputs, name=name or f"{backbone.lower()}_{num_classes}cls")
 
 
@@ -328,7 +334,7 @@ def build_baseline_cnn(
             x = layers.BatchNormalization(momentum=0.9, name=f"{prefix}_bn")(x)
             x = layers.Activation("relu", name=f"{prefix}_relu")(x)
         x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
-    outputs = _classifier(x, num_classes, dropout)
+    outputs = classification_head(x, num_classes, dropout)
     return keras.Model(inputs, outputs, name=name)
 
 

@@ -5,10 +5,10 @@ nbgrader's autograder (CPU only, no dataset, ``NBGRADER_EXECUTION`` set). These 
 hide the differences so the notebook's own cells stay about skin lesions.
 
 Example (a notebook's set-up cell):
-    >>> from casekit.notebook import setup, resolve_data
-    >>> env = setup(seed=0)                                     # doctest: +SKIP
+    >>> import casekit as ck
+    >>> SESSION = ck.setup(seed=0, persist="drive")             # doctest: +SKIP
     Python 3.11.7 · Keras backend tensorflow · GPU no · grading no · Colab no · casekit ...
-    >>> root = resolve_data("synthetic", "ham10000")            # doctest: +SKIP
+    >>> root = ck.resolve_data("synthetic", "ham10000")         # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -16,51 +16,82 @@ from __future__ import annotations
 import os
 import random
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from casekit.colab import enable_widgets
 from casekit.datasets.registry import get_spec
-from casekit.environment import KAGGLE_SECRETS, copy_colab_secrets, detect, in_colab, is_grading
+from casekit.environment import (
+    KAGGLE_SECRETS,
+    Environment,
+    copy_colab_secrets,
+    detect,
+    in_colab,
+    is_grading,
+)
 from casekit.paths import dataset_dir
+from casekit.persist import Storage
+from casekit.persist import setup as persist_setup
 
 # in_colab, is_grading and KAGGLE_SECRETS live in casekit.environment; notebooks use them here.
-__all__ = ["KAGGLE_SECRETS", "in_colab", "is_grading", "resolve_data", "setup"]
+__all__ = ["KAGGLE_SECRETS", "Session", "in_colab", "is_grading", "resolve_data", "setup"]
 
 #: Synthetic images per dataset while nbgrader grades: enough for every cell, fast to draw.
 GRADING_N_IMAGES = {"ham10000": 160, "pad_ufes_20": 120}
 
 
-def setup(seed: int = 0, deep_learning: bool = False) -> dict:
-    """Prepare a notebook: secrets, widgets, seeds, plot defaults; one line about the machine.
+@dataclass(frozen=True)
+class Session:
+    """What :func:`setup` found and did: the machine, where files are kept, the seed.
 
-    In Colab, Kaggle credentials are copied from Colab's secrets into the environment
-    (names only are reported) and Colab's custom widget manager is enabled
-    (:func:`casekit.colab.enable_widgets`). ``deep_learning=True`` imports Keras now, so
-    its backend is reported exactly and its seed set too (an EDA notebook leaves it False
-    and never pays TensorFlow's import). The line printed is
-    :meth:`casekit.environment.Environment.summary`: the same facts ``casekit doctor``
-    reports. Returns them as a dict, e.g. ``{"gpu": None, "grading": False,
-    "kaggle_credentials": None, ...}`` (where credentials were found, never their value).
+    Attributes:
+        environment: :class:`casekit.environment.Environment` (Python, GPU, Colab, grading,
+            Keras backend, where Kaggle credentials were found: never their value).
+        storage: :class:`casekit.persist.Storage`, where the image cache and runs are kept.
+        seed: the seed given to Python, NumPy (and Keras with ``deep_learning=True``).
     """
+
+    environment: Environment
+    storage: Storage
+    seed: int
+
+    @property
+    def grading(self) -> bool:
+        """True while nbgrader grades: notebooks use tiny images and skip training then."""
+        return self.environment.grading
+
+
+def setup(
+    *, seed: int = 0, persist: str | None = "drive", deep_learning: bool = False
+) -> Session:
+    """Prepare a notebook in one call: storage, secrets, widgets, seeds, plot defaults.
+
+    ``persist`` is the notebook's ``PERSIST`` parameter (:func:`casekit.persist.setup`:
+    ``"drive"`` keeps the image cache and runs in Google Drive in Colab; elsewhere and
+    while grading nothing changes). In Colab, Kaggle credentials are copied from Colab's
+    secrets into the environment (names only are reported) and Colab's custom widget
+    manager is enabled (:func:`casekit.colab.enable_widgets`). ``deep_learning=True``
+    imports Keras now, so its backend is reported exactly and its seed set too (an EDA
+    notebook leaves it False and never pays TensorFlow's import). Prints one line,
+    :meth:`casekit.environment.Environment.summary` (what ``casekit doctor`` reports).
+
+    Example:
+        >>> import casekit as ck
+        >>> SESSION = ck.setup(seed=0, persist=None)   # doctest: +ELLIPSIS
+        Python ... · grading ... · seed 0
+        >>> SESSION.grading in (True, False)
+        True
+    """
+    storage = persist_setup(persist)
     copy_colab_secrets()
     enable_widgets()
     _seed_everything(seed, deep_learning)
     _plot_defaults()
     found = detect()
-    env = {
-        "python": found.python,
-        "keras_backend": found.keras_backend,
-        "gpu": found.gpu,
-        "colab": found.colab,
-        "grading": found.grading,
-        "casekit": found.casekit,
-        "seed": seed,
-        "kaggle_credentials": found.kaggle_credentials,
-    }
     print(f"{found.summary()} · seed {seed}")
-    return env
+    return Session(environment=found, storage=storage, seed=seed)
 
 
 def resolve_data(

@@ -15,9 +15,7 @@ Example:
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,7 +26,8 @@ from PIL import Image
 from sklearn import metrics as skm
 from sklearn.metrics import ConfusionMatrixDisplay
 
-from casekit.io import atomic_path
+from casekit.history import merge_histories, stage_lengths
+from casekit.io import save_figure  # noqa: F401  (callers use plots.save_figure)
 from casekit.metrics import (
     confidence_calibration,
     format_estimate,
@@ -38,7 +37,6 @@ from casekit.metrics import (
 )
 from casekit.metrics.calibration import expected_calibration_error
 from casekit.metrics.inputs import multiclass_inputs
-from casekit.runs import merge_histories, stage_lengths
 
 CORRECT = "#1a9850"
 WRONG = "#d73027"
@@ -196,7 +194,7 @@ def plot_training_curves(history, *, metrics: Sequence[str] | None = None,
 
     Args:
         history: a Keras ``History``, its ``.history`` dict, or a list of them (head
-            training, then fine-tuning), joined with :func:`casekit.runs.merge_histories`.
+            training, then fine-tuning), joined with :func:`casekit.history.merge_histories`.
         metrics: the names to plot (default: every logged metric but the learning rate).
         fine_tune_epoch: epochs before fine-tuning started (the ``initial_epoch`` of the
             second ``fit``); taken from the first history's length when a list is given.
@@ -480,23 +478,6 @@ def plot_gradcam(images, heatmaps, *, titles: Sequence[str] | None = None,
         if titles is not None:
             axes[0, i].set_title(str(titles[i]), fontsize=9)
     return fig
-
-
-def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:
-    """Write ``fig`` to ``path`` as PNG, atomically (no half-written file on failure).
-
-    Returns:
-        ``path``. Folders are created as needed.
-
-    Raises:
-        ValueError: when ``path`` does not end in ``.png``.
-    """
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise ValueError(f"save_figure writes PNG files: use a .png path, not {path.name!r}")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi)
-    return path
 
 
 # -------------------------------------------------------------------------- helpers

@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -67,7 +67,8 @@ import numpy as np
 import pandas as pd
 
 from casekit import __version__
-from casekit.io import write_text_atomic
+from casekit.history import merge_histories
+from casekit.io import save_figure, write_text_atomic
 from casekit.metrics import to_jsonable
 from casekit.metrics.inputs import probability_rows
 
@@ -118,49 +119,6 @@ def score_columns(task: str, class_names: Sequence[str]) -> list[str]:
     return ["score"] if task == "binary" else [f"score_{name}" for name in class_names]
 
 
-def merge_histories(*histories: Any) -> dict[str, list[float]]:
-    """Join the per-epoch logs of successive ``fit`` calls (head, then fine-tuning) into one.
-
-    Args:
-        *histories: Keras ``History`` objects, their ``.history`` dicts, lists of either,
-            or ``None`` (a stage that did not run; skipped).
-
-    Returns:
-        ``{name: [value per epoch]}`` with every stage's epochs in order, as floats. A key
-        missing from one stage (e.g. no ``learning_rate`` logged) keeps the other stages'
-        values.
-
-    Raises:
-        TypeError: when a part is not a History, a dict or ``None``.
-        ValueError: when every part is ``None`` or empty.
-
-    Example:
-        >>> merge_histories({"loss": [0.9, 0.7]}, None, {"loss": [0.5]})
-        {'loss': [0.9, 0.7, 0.5]}
-    """
-    merged: dict[str, list[float]] = {}
-    for part in _flatten(histories):
-        log = getattr(part, "history", part)
-        if not isinstance(log, Mapping):
-            raise TypeError("each history must be a keras History, its .history dict, or None; "
-                            f"got {type(part).__name__}")
-        for key, values in log.items():
-            merged.setdefault(str(key), []).extend(float(v) for v in values)
-    if not merged:
-        raise ValueError("no training history to merge: every part is None or empty")
-    return merged
-
-
-def stage_lengths(*histories: Any) -> list[int]:
-    """Epochs in each non-empty stage, e.g. ``[3, 2]`` for 3 head and 2 fine-tuning epochs."""
-    lengths = []
-    for part in _flatten(histories):
-        log = getattr(part, "history", part)
-        if isinstance(log, Mapping) and log:
-            lengths.append(max(len(values) for values in log.values()))
-    return lengths
-
-
 def describe_augmentation(augmentation: Any) -> list[str]:
     """The ``run.json`` ``augmentation`` entry: one string per Keras preprocessing layer.
 
@@ -184,16 +142,6 @@ def describe_augmentation(augmentation: Any) -> list[str]:
 
 
 _AUGMENTATION_KEYS = ("mode", "factor", "height_factor", "width_factor")
-
-
-def _flatten(histories) -> list:
-    parts: list = []
-    for part in histories:
-        if isinstance(part, (list, tuple)):
-            parts.extend(_flatten(part))
-        elif part is not None:
-            parts.append(part)
-    return parts
 
 
 # ----------------------------------------------------------------------- save and load
@@ -239,8 +187,6 @@ def save_run_figure(run_dir: str | os.PathLike[str], name: str, fig, *, dpi: int
     Raises:
         ValueError: when ``name`` is not a plain file stem (letters, digits, ``_`` and ``-``).
     """
-    from casekit.plots import save_figure
-
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"figure name must be letters, digits, _ or -, got {name!r}")
     return save_figure(fig, Path(run_dir) / FIGURES_FOLDER / f"{name}.png", dpi=dpi)

@@ -92,8 +92,8 @@ def test_setup_in_colab_enables_the_widget_manager(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "google.colab", fake)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     with matplotlib.rc_context():
-        env = nbk.setup(seed=0)
-    assert env["colab"] and calls == [1]
+        session = nbk.setup(seed=0, persist=None)
+    assert session.environment.colab and calls == [1]
     monkeypatch.setitem(sys.modules, "google.colab", None)
     monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
     assert colab.enable_widgets() is False and calls == [1]  # JupyterLab, papermill: nothing

@@ -482,9 +482,10 @@ def test_setup_loads_colab_secrets_without_printing_them(monkeypatch, capsys):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     with matplotlib.rc_context():
-        env = nbk.setup(seed=3)
+        session = nbk.setup(seed=3, persist=None)
     printed = capsys.readouterr().out
-    assert env["colab"] and env["kaggle_credentials"] and env["seed"] == 3
+    assert session.environment.colab and session.environment.kaggle_credentials
+    assert session.seed == 3 and not session.grading
     assert "s3cr3t" not in printed and "ada" not in printed
     assert "Colab yes" in printed and "grading no" in printed
     assert os.environ.get("KAGGLE_KEY") == "s3cr3t-key-value"

@@ -53,15 +53,15 @@ def test_setup_cell_and_doctor_report_the_same_environment(machine, monkeypatch,
     fake_nvidia_smi(machine.bin, "Tesla T4")
     stand_in_colab(monkeypatch, {"KAGGLE_API_TOKEN": SECRET})
     with matplotlib.rc_context():
-        env = nbk.setup(seed=2)
+        env = nbk.setup(seed=2, persist=None).environment
     printed = capsys.readouterr().out
     report = doctor.report()
     line = environment.detect().summary()
     assert line in printed and line in report  # one module, one line, both places
     assert "GPU Tesla T4" in line and "Colab yes" in line
     assert "Kaggle credentials environment variable KAGGLE_API_TOKEN" in line
-    assert env["gpu"] == "Tesla T4" and env["colab"] is True
-    assert env["kaggle_credentials"] == kaggle_credentials_source()
+    assert env.gpu == "Tesla T4" and env.colab is True
+    assert env.kaggle_credentials == kaggle_credentials_source()
     assert os.environ["KAGGLE_API_TOKEN"] == SECRET  # copied for kagglehub
     assert SECRET not in printed + report
     assert get_kaggle_credentials().api_key == SECRET  # kagglehub reads what was copied

@@ -8,7 +8,8 @@ import pytest
 from _runs_fixtures import HISTORY, PAD_CLASSES, make_info, make_predictions
 
 from casekit import runs
-from casekit.runs import load_run, merge_histories, save_run, stage_lengths
+from casekit.history import merge_histories, stage_lengths
+from casekit.runs import load_run, save_run
 
 
 def test_save_and_load_round_trip(tmp_path):
