@@ -3,12 +3,15 @@
 Wide format (default), one row per student::
 
     student_id,last_name,first_name,email,01_eda:test_class_shares,...,01_eda:penalty,
-    01_eda:score,01_eda:max,01_eda:status,total,max_total
+    01_eda:late_h,01_eda:score,01_eda:max,01_eda:status,total,max_total
 
 An exercise's score is the manual score when a grader gave one, else the autograder's, plus
 extra credit (nbgrader's own rule). ``<assignment>:score`` is the sum minus the late penalty.
 ``<assignment>:status`` is ``graded``, ``needs manual grading`` (some answers not graded yet:
 the score is not final) or ``missing`` (no submission: empty cells, counted as 0 in the total).
+``<assignment>:late_h`` is how many hours after the due date the submission came (0 when on
+time or without a due date; collection records the time, ``casekit-course collect --due``
+the due date); nbgrader's late penalty, if configured, is in ``<assignment>:penalty``.
 Long format (``--long``): one row per student, assignment and graded cell.
 
 Command line (from the course root):
@@ -107,14 +110,15 @@ def grade_table(
         columns = [*STUDENT_COLUMNS]
         for a in assignments:
             columns += [f"{a}:{grade_id}" for _, grade_id, _ in cells[a]]
-            columns += [f"{a}:penalty", f"{a}:score", f"{a}:max", f"{a}:status"]
+            columns += [f"{a}:penalty", f"{a}:late_h", f"{a}:score", f"{a}:max",
+                        f"{a}:status"]
         columns += ["total", "max_total"]
         rows = []
         for student in students:
             row = _student(student)
             row["total"], row["max_total"] = 0.0, 0.0
             for a in assignments:
-                grades, penalty = _submission(gb, a, student.id, cells[a])
+                grades, penalty, late_s = _submission(gb, a, student.id, cells[a])
                 maximum = sum(points for _, _, points in cells[a])
                 row[f"{a}:max"] = maximum
                 row["max_total"] += maximum
@@ -125,7 +129,8 @@ def grade_table(
                     row[f"{a}:{grade.grade_id}"] = grade.score
                 score = sum(g.score for g in grades.values()) - penalty
                 pending = any(g.needs_manual_grade for g in grades.values())
-                row.update({f"{a}:penalty": penalty, f"{a}:score": score,
+                row.update({f"{a}:penalty": penalty, f"{a}:late_h": round(late_s / 3600, 2),
+                            f"{a}:score": score,
                             f"{a}:status": "needs manual grading" if pending else "graded"})
                 row["total"] += score
             rows.append(row)
@@ -153,12 +158,12 @@ def _cell_order(source: Path) -> dict[str, int]:
 
 def _submission(
     gb: Gradebook, assignment: str, student: str, cells: list[tuple[str, str, float]]
-) -> tuple[dict[str, CellGrade], float]:
-    """A student's grades (grade id -> grade; empty if not submitted) and late penalty."""
+) -> tuple[dict[str, CellGrade], float, float]:
+    """A student's grades (grade id -> grade; empty if not submitted), penalty, seconds late."""
     try:
         submission = gb.find_submission(assignment, student)
     except MissingEntry:
-        return {}, 0.0
+        return {}, 0.0, 0.0
     by_id: dict[str, CellGrade] = {}
     penalty = 0.0
     for notebook in submission.notebooks:
@@ -168,7 +173,8 @@ def _submission(
                 assignment, notebook.name, grade.name, float(grade.score), grade.max_score,
                 grade.auto_score, grade.manual_score, bool(grade.needs_manual_grade))
     order = {grade_id: i for i, (_, grade_id, _) in enumerate(cells)}
-    return dict(sorted(by_id.items(), key=lambda kv: order.get(kv[0], len(order)))), penalty
+    ordered = dict(sorted(by_id.items(), key=lambda kv: order.get(kv[0], len(order))))
+    return ordered, penalty, float(submission.total_seconds_late or 0.0)
 
 
 def _student(student) -> dict:

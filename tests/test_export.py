@@ -7,6 +7,7 @@ scores an autograde run and a grader would store), in a course folder with the r
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import shutil
 import warnings
 
@@ -23,6 +24,8 @@ CELLS = {  # assignment -> (grade id, points, cell type) in notebook order
     "01_eda": [("test_b", 2, "code"), ("answer_a", 3, "markdown"), ("test_a", 1, "code")],
     "02_binary": [("test_c", 4, "code")],
 }
+DUE = dt.datetime(2025, 11, 1, 17, 0)
+SUBMITTED = {"ada": DUE - dt.timedelta(hours=2), "bob": DUE + dt.timedelta(hours=1, minutes=30)}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,7 @@ def _fill_gradebook(tmp_path):
         nbformat.write(nb, tmp_path / "solutions" / assignment / f"{assignment}.ipynb")
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}", COURSE_ID) as gb:
         for assignment, cells in CELLS.items():
-            gb.update_or_create_assignment(assignment)
+            gb.update_or_create_assignment(assignment, duedate=DUE)
             gb.update_or_create_notebook(assignment, assignment)
             for grade_id, points, kind in sorted(cells):  # stored in another order
                 gb.update_or_create_grade_cell(grade_id, assignment, assignment,
@@ -66,7 +69,7 @@ def _fill_gradebook(tmp_path):
                                 "test_a": (1, None, None)},
         }
         for (student, assignment), grades in scores.items():
-            gb.add_submission(assignment, student)
+            gb.add_submission(assignment, student, timestamp=SUBMITTED[student])
             for grade_id, (auto, manual, extra) in grades.items():
                 grade = gb.find_grade(grade_id, assignment, assignment, student)
                 grade.auto_score, grade.manual_score, grade.extra_credit = auto, manual, extra
@@ -87,10 +90,10 @@ def test_wide_export_has_a_column_per_exercise_and_totals(course, tmp_path):
     header = list(_read(out)[0])
     assert header == [
         "student_id", "last_name", "first_name", "email",
-        "01_eda:test_b", "01_eda:answer_a", "01_eda:test_a", "01_eda:penalty", "01_eda:score",
-        "01_eda:max", "01_eda:status",
-        "02_binary:test_c", "02_binary:penalty", "02_binary:score", "02_binary:max",
-        "02_binary:status", "total", "max_total"]
+        "01_eda:test_b", "01_eda:answer_a", "01_eda:test_a", "01_eda:penalty", "01_eda:late_h",
+        "01_eda:score", "01_eda:max", "01_eda:status",
+        "02_binary:test_c", "02_binary:penalty", "02_binary:late_h", "02_binary:score",
+        "02_binary:max", "02_binary:status", "total", "max_total"]
     ada, bob, cy = rows["ada"], rows["bob"], rows["cy"]
     assert (ada["last_name"], ada["email"]) == ("Lovelace", "ada@example.org")
     assert float(ada["01_eda:answer_a"]) == 3.0, "manual score plus extra credit"
@@ -99,6 +102,7 @@ def test_wide_export_has_a_column_per_exercise_and_totals(course, tmp_path):
     assert float(bob["01_eda:test_b"]) == 1.0, "a manual score overrides the autograder's"
     assert bob["01_eda:status"] == "needs manual grading", "answer_a not graded yet"
     assert float(bob["01_eda:penalty"]) == 0.5 and float(bob["01_eda:score"]) == 1.5
+    assert float(bob["01_eda:late_h"]) == 1.5 and float(ada["01_eda:late_h"]) == 0.0
     assert bob["02_binary:status"] == "missing" and bob["02_binary:test_c"] == ""
     assert float(bob["total"]) == 1.5
     assert cy["01_eda:status"] == cy["02_binary:status"] == "missing"
