@@ -401,7 +401,9 @@ def test_reports_are_json_serialisable():
     y, score = _binary_data(120)
     sex = np.where(np.arange(120) % 2, "male", "female")
     report = metrics.binary_report(y, score, groups=np.arange(120) // 2, n_boot=20,
-                                   subgroups={"sex": sex}, progress=False)
+                                   progress=False)
+    report["subgroups"] = metrics.subgroup_table(y, score, {"sex": sex}, n_boot=20,
+                                                 progress=False)
     text = json.dumps(metrics.to_jsonable(report))
     back = json.loads(text)
     assert back["metrics"]["auroc"]["value"] == pytest.approx(report["metrics"]["auroc"]["value"])

@@ -172,8 +172,8 @@ def test_plot_image_grid_colours_right_and_wrong():
     assert len(fig.axes) == 4  # 2 × 2 grid, the last cell empty
     titles = [ax.title for ax in fig.axes[:3]]
     assert titles[0].get_text() == "true: benign\npred: benign"
-    assert [to_hex(t.get_color()) for t in titles] == [plots.CORRECT, plots.WRONG,
-                                                         plots.CORRECT]
+    assert [to_hex(t.get_color()) for t in titles] == [plots.figure.CORRECT, plots.figure.WRONG,
+                                                         plots.figure.CORRECT]
     assert len(fig.axes[3].images) == 0
 
 

@@ -44,7 +44,6 @@ def binary_report(
     n_boot: int = 1000,
     ci: float = 0.95,
     seed: int = 0,
-    subgroups=None,
     labels: tuple[str, str] = ("negative", "positive"),
     n_bins: int = 10,
     progress: bool = True,
@@ -66,7 +65,6 @@ def binary_report(
         threshold: score at or above which an image is called positive.
         target_sensitivity: fraction in (0, 1] for ``threshold_for_sensitivity``.
         n_boot, ci, seed: bootstrap resamples, interval level (fraction), seed.
-        subgroups: DataFrame or dict of (n,) columns for :func:`subgroup_table`.
         labels: names of class 0 and class 1.
         n_bins: calibration bins (see :mod:`casekit.metrics.calibration`).
         progress: show a progress bar.
@@ -119,13 +117,6 @@ def binary_report(
         "calibration": calibration,
         "subgroups": None,
     }
-    if subgroups is not None:
-        from casekit.metrics.subgroups import subgroup_table
-
-        report["subgroups"] = subgroup_table(
-            y, s, subgroups, groups=codes, threshold=threshold, n_boot=n_boot, ci=ci, seed=seed,
-            progress=progress,
-        )
     return report
 
 

@@ -41,6 +41,7 @@ from casekit.metrics.confusion import (
 )
 from casekit.metrics.inputs import group_codes, multiclass_inputs
 from casekit.metrics.ranking import (
+    one_vs_rest,
     resampled_auroc,
     resampled_average_precision,
     resampled_one_vs_rest,
@@ -56,7 +57,6 @@ def multiclass_report(
     n_boot: int = 1000,
     ci: float = 0.95,
     seed: int = 0,
-    subgroups=None,
     n_bins: int = 10,
     progress: bool = True,
 ) -> dict:
@@ -66,10 +66,11 @@ def multiclass_report(
     output. ``groups`` (patient or lesion ids) makes the bootstrap resample groups.
     Macro AUROC/AUPRC are one-vs-rest means over the classes present in ``y_true``.
     Returns a dict with ``metrics``, ``per_class`` (DataFrame), ``confusion_matrix``,
-    ``calibration`` (confidence reliability bins, ECE, class-wise ECE), ``subgroups`` and
+    ``calibration`` (confidence reliability bins, ECE, class-wise ECE), ``subgroups`` (None:
+    :func:`casekit.evaluation` fills it with :func:`subgroup_table`) and
     ``notes`` (sentences about classes absent from ``y_true``, also issued as warnings).
     Options after ``groups`` are keyword-only (``n_boot``, ``ci``, ``seed``,
-    ``subgroups``, ``n_bins``, ``progress``), as in :func:`binary_report`.
+    ``n_bins``, ``progress``), as in :func:`binary_report`.
 
     Raises:
         ValueError: ``proba`` not (n, K) probabilities with rows summing to 1, class indices
@@ -157,13 +158,6 @@ def multiclass_report(
     }
     for note in report["notes"]:
         warnings.warn(note, UserWarning, stacklevel=2)
-    if subgroups is not None:
-        from casekit.metrics.subgroups import subgroup_table
-
-        report["subgroups"] = subgroup_table(
-            y, p, subgroups, groups=codes, class_names=names, n_boot=n_boot, ci=ci, seed=seed,
-            progress=progress,
-        )
     return report
 
 
@@ -195,13 +189,3 @@ def top_k_hits(y_true: np.ndarray, proba: np.ndarray, k: int) -> np.ndarray:
     """
     ranked = np.argsort(proba, axis=1, kind="mergesort")[:, ::-1][:, :k]
     return np.cumsum(ranked == y_true[:, None], axis=1).astype(float)
-
-
-def one_vs_rest(metric, y_true: np.ndarray, proba: np.ndarray) -> np.ndarray:
-    """``metric(is_class_k, proba[:, k])`` per class; NaN for a class absent from y_true."""
-    values = []
-    for k in range(proba.shape[1]):
-        target = (y_true == k).astype(int)
-        values.append(metric(target, proba[:, k]) if 0 < target.sum() < len(target) else np.nan)
-    return np.array(values, dtype=float)
-

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import sklearn
 from sklearn.metrics import (
@@ -154,6 +156,28 @@ def _band(samples: np.ndarray, ci: float) -> tuple[np.ndarray, np.ndarray]:
         return np.full(len(GRID), np.nan), np.full(len(GRID), np.nan)
     low, high = np.percentile(valid, [tail, 100 - tail], axis=0)
     return low, high
+
+
+def one_vs_rest_targets(y_true, n_classes: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(k, 0/1 target of class k)`` for each class with both positives and negatives.
+
+    Example:
+        >>> [(k, t.tolist()) for k, t in one_vs_rest_targets([0, 1, 1], 3)]
+        [(0, [1, 0, 0]), (1, [0, 1, 1])]
+    """
+    y = np.asarray(y_true)
+    for k in range(n_classes):
+        target = (y == k).astype(int)
+        if 0 < target.sum() < len(target):
+            yield k, target
+
+
+def one_vs_rest(metric, y_true: np.ndarray, proba: np.ndarray) -> np.ndarray:
+    """``metric(is_class_k, proba[:, k])`` per class; NaN for a class absent from y_true."""
+    values = np.full(proba.shape[1], np.nan)
+    for k, target in one_vs_rest_targets(y_true, proba.shape[1]):
+        values[k] = metric(target, proba[:, k])
+    return values
 
 
 def resampled_one_vs_rest(

@@ -26,8 +26,7 @@ from casekit.metrics.confusion import (
     nanmean_rows,
 )
 from casekit.metrics.inputs import binary_inputs, group_codes, multiclass_inputs
-from casekit.metrics.multiclass import one_vs_rest
-from casekit.metrics.ranking import resampled_auroc, resampled_one_vs_rest
+from casekit.metrics.ranking import one_vs_rest, resampled_auroc, resampled_one_vs_rest
 from casekit.progress import tqdm
 
 TOO_FEW = "too few"
