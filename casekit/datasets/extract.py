@@ -1,10 +1,23 @@
-"""Unpack zip and tar archives safely: nothing is ever written outside the destination.
+"""Unpack zip and tar archives safely: all or nothing, inside the destination, bounded in size.
 
-A malicious or broken archive can hold entries such as ``../../.bashrc``, ``/etc/passwd``
-or a link to a folder outside the destination ("zip slip"). ``safe_extract`` checks every
-entry BEFORE writing anything and refuses the whole archive if one entry is absolute,
-contains ``..``, or is a link pointing outside. Links that stay inside are written as
-ordinary copies of their target, so no link is ever created on disk.
+Three things go wrong with downloaded archives, and each is refused with a
+:class:`DatasetError` that names the archive, leaving the destination as it was:
+
+* an entry that would land outside the destination ("zip slip": ``../../.bashrc``,
+  ``/etc/passwd``, a link pointing outside) or a device, pipe or socket. Tar archives use
+  the standard library's own check (``tarfile``'s ``filter="data"``, PEP 706); zip has no
+  such filter, so entry names are checked here, before anything is written;
+* a damaged member (a bad CRC, a truncated file): everything is first written into a
+  staging folder beside the destination, each zip member read to its end (which is when
+  ``zipfile`` checks its CRC), and only complete, verified files are moved into place;
+* a "zip bomb", a small archive that unpacks to far more than it holds: the sizes the
+  archive declares are added up before anything is written, and more than ``max_bytes``
+  in all, or more than ``max_ratio`` times the archive's own size, is refused (the error
+  says how to raise the limit for an archive you trust). Reading stops at the declared
+  sizes, so an archive cannot write more than it declared.
+
+Links that stay inside the archive are written as ordinary copies of their target, so no
+link is ever created on disk.
 
 Example:
     >>> import tempfile, zipfile
@@ -24,17 +37,29 @@ import re
 import shutil
 import stat
 import tarfile
+import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from casekit.datasets.errors import DatasetError
 from casekit.progress import tqdm
 
+#: Largest total an archive may unpack to (20 GiB: the real datasets are about 3 GB each).
+MAX_BYTES = 20 * 2**30
+#: Largest ratio of unpacked to archive size. Images barely compress (about 1:1) and
+#: tables about 1:10; zip bombs reach 1:1000 and more.
+MAX_RATIO = 100
+#: Archives that unpack to less than this are never refused for their ratio.
+RATIO_FLOOR = 2**20
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_TAR_REFUSALS = {
+    tarfile.AbsolutePathError: "refusing unsafe entry {name!r} (absolute path or '..')",
+    tarfile.OutsideDestinationError: "refusing unsafe entry {name!r} (absolute path or '..')",
+    tarfile.AbsoluteLinkError: "refusing link {name!r} pointing outside the destination",
+    tarfile.LinkOutsideDestinationError: "refusing link {name!r} pointing outside the "
+                                         "destination",
+    tarfile.SpecialFileError: "refusing special entry {name!r} (device, pipe or socket)",
+}
 
 
 def is_archive(path: str | os.PathLike[str]) -> bool:
@@ -43,49 +68,44 @@ def is_archive(path: str | os.PathLike[str]) -> bool:
 
 
 def safe_extract(
-    archive: str | os.PathLike[str], dest: str | os.PathLike[str], progress: bool = False
+    archive: str | os.PathLike[str],
+    dest: str | os.PathLike[str],
+    progress: bool = False,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_ratio: float = MAX_RATIO,
 ) -> list[Path]:
     """Extract the zip or tar ``archive`` into ``dest``; return the files written.
 
-    Raises ``DatasetError`` (and writes nothing) when the archive is not a zip/tar, is
-    truncated, or holds an unsafe entry.
+    Args:
+        archive: a zip or tar file (tar may be gzip-, bzip2- or xz-compressed).
+        dest: the folder to fill (created when missing; files of the same names replaced).
+        progress: show a progress bar.
+        max_bytes, max_ratio: the zip-bomb limits (:data:`MAX_BYTES`, :data:`MAX_RATIO`).
+
+    Raises:
+        DatasetError: the archive is not a zip/tar, is damaged or truncated, holds an
+            unsafe entry, or exceeds a limit. ``dest`` is then as it was before.
     """
     archive, dest = Path(archive), Path(dest)
     if zipfile.is_zipfile(archive):
-        opener = _zip_entries
+        extract = _extract_zip
     elif _is_tar(archive):
-        opener = _tar_entries
+        extract = _extract_tar
     else:
         raise DatasetError(f"{archive.name} is not a zip or tar archive (or it is truncated)")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.extracting-", dir=dest.parent))
     try:
-        with opener(archive) as entries:
-            for entry in entries:  # first pass: check everything, write nothing
-                _check(entry, archive.name)
-            dest.mkdir(parents=True, exist_ok=True)
-            files = {posixpath.normpath(e.name): e for e in entries if e.kind == "file"}
-            written = []
-            for entry in tqdm(entries, desc=f"extract {archive.name}", unit="file",
-                              disable=not progress):
-                if entry.kind == "link":
-                    entry = _dereference(entry, files, archive.name)
-                written.extend(_write(entry, dest))
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as error:
-        raise DatasetError(f"{archive.name} is damaged or truncated: {error}") from error
-    return written
-
-
-@dataclass
-class _Entry:
-    """One archive member, whatever the archive type.
-
-    ``link``: for links, the target's path from the archive root (absolute if the link is).
-    ``open``: returns a binary file object with the member's bytes.
-    """
-
-    name: str
-    kind: str  # "file", "dir", "link" or "other" (device, pipe, socket)
-    link: str | None = None
-    open: Callable[[], IO[bytes] | None] | None = None
+        try:
+            extract(archive, staging, _Limits(archive, max_bytes, max_ratio), progress)
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as error:
+            raise DatasetError(f"{archive.name} is damaged or truncated: {error}; "
+                               "nothing was extracted") from error
+        _links_to_copies(staging, archive.name)
+        return _move_into(staging, dest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _is_tar(path: Path) -> bool:
@@ -95,91 +115,115 @@ def _is_tar(path: Path) -> bool:
         return False
 
 
-@contextmanager
-def _zip_entries(archive: Path) -> Iterator[list[_Entry]]:
+class _Limits:
+    """The zip-bomb check: declared sizes against ``max_bytes`` and ``max_ratio``."""
+
+    def __init__(self, archive: Path, max_bytes: int, max_ratio: float) -> None:
+        self.archive, self.max_bytes, self.max_ratio = archive, max_bytes, max_ratio
+
+    def check(self, declared: int) -> None:
+        packed = max(self.archive.stat().st_size, 1)
+        sizes = f"it would unpack to {_size(declared)} from {_size(packed)}"
+        if declared > self.max_bytes:
+            raise DatasetError(
+                f"{self.archive.name}: {sizes}, more than the limit of {_size(self.max_bytes)}; "
+                "nothing was extracted. If you trust this archive, raise the limit: "
+                "safe_extract(..., max_bytes=...)")
+        ratio = declared / packed
+        if declared > RATIO_FLOOR and ratio > self.max_ratio:
+            raise DatasetError(
+                f"{self.archive.name}: {sizes}, {ratio:.0f} times its size (limit "
+                f"{self.max_ratio:g}): a possible zip bomb; nothing was extracted. If you "
+                "trust this archive, raise the limit: safe_extract(..., max_ratio=...)")
+
+
+def _extract_zip(archive: Path, staging: Path, limits: _Limits, progress: bool) -> None:
     with zipfile.ZipFile(archive) as zf:
-        entries = []
-        for info in zf.infolist():
-            name = info.filename.replace("\\", "/")
-            if stat.S_ISLNK(info.external_attr >> 16):
-                target = zf.read(info).decode("utf-8", "replace").replace("\\", "/")
-                entries.append(_Entry(name, "link", _from_root(name, target)))
-            else:
-                entries.append(_Entry(name, "dir" if info.is_dir() else "file", None,
-                                      lambda info=info: zf.open(info)))
-        yield entries
+        members = zf.infolist()
+        for info in members:  # check everything before writing anything
+            _check_name(info.filename, archive.name)
+        limits.check(sum(info.file_size for info in members))
+        for info in tqdm(members, desc=f"extract {archive.name}", unit="file",
+                         disable=not progress):
+            target = staging.joinpath(*_parts(info.filename))
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as source, open(target, "wb") as out:
+                shutil.copyfileobj(source, out)  # reading to the end checks the CRC
+            if stat.S_ISLNK(info.external_attr >> 16):  # zip stores a link as its target
+                link = target.read_text(encoding="utf-8", errors="replace").replace("\\", "/")
+                target.unlink()
+                target.symlink_to(link)
 
 
-@contextmanager
-def _tar_entries(archive: Path) -> Iterator[list[_Entry]]:
+def _extract_tar(archive: Path, staging: Path, limits: _Limits, progress: bool) -> None:
     with tarfile.open(archive) as tf:
-        entries = []
-        for member in tf.getmembers():
-            if member.isdir():
-                entries.append(_Entry(member.name, "dir"))
-            elif member.isfile():
-                entries.append(_Entry(member.name, "file", None,
-                                      lambda member=member: tf.extractfile(member)))
-            elif member.issym():
-                entries.append(_Entry(member.name, "link",
-                                      _from_root(member.name, member.linkname)))
-            elif member.islnk():  # hard links name their target from the archive root
-                entries.append(_Entry(member.name, "link", member.linkname))
-            else:
-                entries.append(_Entry(member.name, "other"))
-        yield entries
+        members = tf.getmembers()
+        for member in members:  # the standard "data" filter refuses unsafe entries
+            _check_name(member.name, archive.name)  # it would strip a leading "/" instead
+            try:
+                tarfile.data_filter(member, str(staging))
+            except tarfile.FilterError as error:
+                template = next(text for kind, text in _TAR_REFUSALS.items()
+                                if isinstance(error, kind))
+                raise DatasetError(f"{archive.name}: {template.format(name=member.name)}; "
+                                   "nothing was extracted") from error
+        limits.check(sum(member.size for member in members if member.isfile()))
+        tf.extractall(staging, members=tqdm(members, desc=f"extract {archive.name}",
+                                            unit="file", disable=not progress),
+                      filter="data")
 
 
-def _from_root(name: str, target: str) -> str:
-    """A symbolic link's target as a path from the archive root."""
-    return posixpath.join(posixpath.dirname(name), target)
-
-
-def _outside(path: str) -> bool:
-    """True when ``path`` (from the archive root) leaves the destination folder."""
-    norm = posixpath.normpath(path)
-    return (norm.startswith("/") or norm == ".." or norm.startswith("../")
-            or bool(_DRIVE.match(norm)))
-
-
-def _check(entry: _Entry, archive: str) -> None:
-    parts = entry.name.split("/")
-    if entry.name.startswith("/") or _DRIVE.match(entry.name) or ".." in parts:
-        raise DatasetError(f"{archive}: refusing unsafe entry {entry.name!r} "
+def _check_name(name: str, archive: str) -> None:
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or _DRIVE.match(name) or ".." in parts:
+        raise DatasetError(f"{archive}: refusing unsafe entry {name!r} "
                            "(absolute path or '..'); nothing was extracted")
-    if entry.kind == "other":
-        raise DatasetError(f"{archive}: refusing special entry {entry.name!r} "
-                           "(device, pipe or socket); nothing was extracted")
-    if entry.kind == "link" and _outside(entry.link or ""):
-        raise DatasetError(f"{archive}: refusing link {entry.name!r} pointing outside "
-                           f"the destination ({entry.link!r}); nothing was extracted")
 
 
-def _dereference(link: _Entry, files: dict[str, _Entry], archive: str) -> _Entry:
-    """A link inside the archive, turned into a copy of the file it points to."""
-    target = files.get(posixpath.normpath(link.link or ""))
-    if target is None:
-        raise DatasetError(f"{archive}: link {link.name!r} points to {link.link!r}, "
-                           "which is not a file in the archive")
-    return _Entry(link.name, "file", None, target.open)
+def _parts(name: str) -> list[str]:
+    return [part for part in name.replace("\\", "/").split("/") if part not in ("", ".")]
 
 
-def _write(entry: _Entry, dest: Path) -> list[Path]:
-    target = dest.joinpath(*[p for p in entry.name.split("/") if p not in ("", ".")])
-    if not _inside(target, dest):  # defence in depth: _check already refused such names
-        raise DatasetError(f"refusing to write {entry.name!r} outside {dest}")
-    if entry.kind == "dir":
-        target.mkdir(parents=True, exist_ok=True)
-        return []
-    target.parent.mkdir(parents=True, exist_ok=True)
-    source = entry.open() if entry.open is not None else None
-    if source is None:
-        raise DatasetError(f"cannot read archive entry {entry.name!r}")
-    with source, open(target, "wb") as out:
-        shutil.copyfileobj(source, out)
-    return [target]
+def _links_to_copies(staging: Path, archive: str) -> None:
+    """Replace each link in ``staging`` by a copy of the file it points to (inside)."""
+    root = os.path.realpath(staging)
+    for folder, _, names in os.walk(staging):
+        for name in names:
+            link = Path(folder) / name
+            if not link.is_symlink():
+                continue
+            target = os.path.realpath(link)
+            relative = link.relative_to(staging).as_posix()
+            if os.path.commonpath([target, root]) != root:
+                raise DatasetError(f"{archive}: refusing link {relative!r} pointing outside "
+                                   "the destination; nothing was extracted")
+            if not os.path.isfile(target):
+                raise DatasetError(f"{archive}: link {relative!r} points to "
+                                   f"{posixpath.relpath(target, root)!r}, which is not a file "
+                                   "in the archive; nothing was extracted")
+            link.unlink()
+            shutil.copyfile(target, link)
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    real_folder = os.path.realpath(folder)
-    return os.path.commonpath([os.path.realpath(path), real_folder]) == real_folder
+def _move_into(staging: Path, dest: Path) -> list[Path]:
+    """Move every file from ``staging`` to the same place under ``dest``."""
+    written = []
+    for folder, _, names in sorted(os.walk(staging)):
+        for name in sorted(names):
+            source = Path(folder) / name
+            target = dest / source.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+            written.append(target)
+    for folder, _, _ in os.walk(staging):  # empty folders the archive holds
+        (dest / Path(folder).relative_to(staging)).mkdir(parents=True, exist_ok=True)
+    return written
+
+
+def _size(n_bytes: float) -> str:
+    """``n_bytes`` for people: ``"306.0 KiB"``, ``"300.0 MiB"``."""
+    power = min(3, max(0, (int(n_bytes).bit_length() - 1) // 10))
+    return f"{n_bytes / 1024**power:.1f} {('bytes', 'KiB', 'MiB', 'GiB')[power]}"
