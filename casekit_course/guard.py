@@ -15,7 +15,15 @@ error. :class:`GuardedExecute` replaces it in the autograde chain (see
   at ``memory_limit_mb`` right after it starts, so ``np.ones(10**11)`` raises ``MemoryError``
   in that cell instead of pushing the grading machine into swap or the OOM killer.
 * **Time**: the per-cell ``Execute.timeout`` interrupts a loop; ``notebook_timeout`` bounds
-  the whole notebook, restarts and replays included.
+  the whole notebook, restarts and replays included: no cell waits past the notebook's
+  deadline, so a hang costs at most one notebook timeout however many cells call the stuck
+  function; the cells left get one line naming the cell that hung.
+* **Output**: ``output_bytes`` per output (a cell's text stream, an image, a result) and
+  ``notebook_output_bytes`` for the notebook, counted in bytes (nbgrader's ``LimitOutput``
+  counts lines, so one huge line passes it); what is cut ends with one line saying so.
+* **Sandbox** (``sandbox``, set by :func:`casekit_course.sandbox.sandbox_config`): each
+  kernel starts inside bubblewrap or a container, which also enforces the memory and
+  process limits (:class:`casekit_course.kernel.SandboxedKernelManager`).
 
 A normal notebook runs exactly as with nbgrader's ``Execute``: same outputs, same grades.
 
@@ -43,6 +51,8 @@ from __future__ import annotations
 
 import copy
 import html
+import json
+import math
 import re
 import sys
 import time
@@ -53,9 +63,11 @@ from nbconvert.filters import strip_ansi
 from nbformat import NotebookNode
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor, OverwriteCells
-from traitlets import Integer
+from traitlets import Integer, Unicode
 
 from casekit.graded import hidden_test_lines, strip_hidden_tests
+from casekit_course.kernel import SandboxedKernelManager
+from casekit_course.sandbox import KINDS, Limits, Sandbox
 
 #: Run silently in each new kernel (no names are added to the student's namespace).
 _HARDEN = """\
@@ -88,13 +100,91 @@ class GuardedExecute(Execute):
         help="Seconds for the whole notebook (restarts included); later cells are skipped.",
     ).tag(config=True)
 
+    output_bytes = Integer(
+        100_000, help="Bytes kept of one output (a cell's stream, an image); 0: no limit."
+    ).tag(config=True)
+
+    notebook_output_bytes = Integer(
+        500_000, help="Bytes kept of all the notebook's outputs; 0: no limit."
+    ).tag(config=True)
+
+    sandbox = Unicode("none", help=f"Where kernels run: one of {', '.join(KINDS)}.").tag(
+        config=True)
+    sandbox_executable = Unicode("", help="The sandbox's program (bwrap, podman, docker).").tag(
+        config=True)
+    sandbox_image = Unicode("debian:stable-slim", help="Container image (podman, docker).").tag(
+        config=True)
+    process_limit = Integer(256, help="Processes and threads of a sandboxed kernel.").tag(
+        config=True)
+
     def preprocess(self, nb, resources=None, km=None):
         """Execute the notebook (see ``ExecutePreprocessor.preprocess``)."""
         self._restarts = 0
         self._lost: set[int] = set()  # cells that killed or blocked the kernel: never replayed
         self._skip_reason = ""
+        self._hung: int | None = None  # the last cell that ran out of time
+        self._output_left = self.notebook_output_bytes or math.inf
         self._deadline = time.monotonic() + self.notebook_timeout
         return super().preprocess(nb, resources, km)
+
+    def create_kernel_manager(self):
+        """nbclient's kernel manager, or a sandboxed one when :attr:`sandbox` is set."""
+        if self.sandbox != "none":
+            self.kernel_manager_class = SandboxedKernelManager
+        km = super().create_kernel_manager()
+        if isinstance(km, SandboxedKernelManager):
+            km.sandbox = Sandbox(self.sandbox, self.sandbox_executable, self.sandbox_image)
+            km.limits = Limits(cell_timeout_s=self.timeout or 0,
+                               notebook_timeout_s=self.notebook_timeout,
+                               memory_bytes=(self.memory_limit_mb or 2**20) * 2**20,
+                               processes=self.process_limit, output_bytes=self.output_bytes,
+                               notebook_output_bytes=self.notebook_output_bytes)
+        return km
+
+    def _get_timeout(self, cell):
+        """The cell's timeout, never past the notebook's deadline."""
+        timeout = super()._get_timeout(cell)
+        deadline = getattr(self, "_deadline", None)
+        if deadline is None:
+            return timeout
+        left = max(1, math.ceil(deadline - time.monotonic()))
+        return left if timeout is None else min(timeout, left)
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep an output (nbclient), cut to :attr:`output_bytes` and the notebook's budget."""
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is not None and outs and outs[-1] is out:
+            self._limit_last_output(outs)
+        return out
+
+    def _limit_last_output(self, outs) -> None:
+        """Cut ``outs[-1]`` to what is left of its output's and the notebook's byte limits.
+
+        A cell's stream (stdout or stderr) counts as one output, as it shows. Errors are
+        shortened, never dropped (nbgrader grades by them). The first cut in a cell adds one
+        stdout line saying so.
+        """
+        out = outs[-1]
+        stream = out.output_type == "stream"
+        used = sum(_size(o) for o in outs[:-1]
+                   if stream and o.output_type == "stream" and o.name == out.name)
+        room = min((self.output_bytes or math.inf) - used, self._output_left)
+        size = _size(out)
+        if size <= room:
+            self._output_left -= size
+            return
+        whole = "the notebook" if self._output_left <= room else "one output"
+        outs.pop()
+        if out.output_type == "error":
+            outs.append(_error(out.ename, _first_line(out.get("evalue", ""))))
+        elif stream and room > _STREAM_OVERHEAD:
+            out.text = _cut(out.text, int(room) - _STREAM_OVERHEAD)
+            outs.append(out)
+        self._output_left = max(0, self._output_left - sum(map(_size, outs[-1:])))
+        if not any(o.output_type == "stream" and CUT in o.get("text", "") for o in outs):
+            limit = self.notebook_output_bytes if whole == "the notebook" else self.output_bytes
+            outs.append(NotebookNode(output_type="stream", name="stdout",
+                                     text=f"\n[{CUT}: over {limit} bytes for {whole}]\n"))
 
     def preprocess_cell(self, cell, resources, index):
         """Run one cell; if it kills or blocks the kernel, record that and recover."""
@@ -105,19 +195,35 @@ class GuardedExecute(Execute):
             # started, say): that cell is to blame, not this one.
             self._blame(self._previous_code_cell(index), DeadKernelError("Kernel died"), index)
         if not self._skip_reason and time.monotonic() > self._deadline:
-            self._skip_reason = f"the notebook ran over {self.notebook_timeout} s"
+            self._skip_reason = self._over_time()
         if self._skip_reason:
             cell.outputs = [_error("CellNotRun", f"not run: {self._skip_reason}")]
             return cell, self.resources
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
         except KERNEL_LOST as error:
             self._blame(index, error, index)
             return cell, self.resources
+        if any(o.output_type == "error" and o.get("ename") == "CellTimeoutError"
+               for o in cell.outputs):
+            self._hung = index
+        return cell, resources
+
+    def _over_time(self) -> str:
+        """Why the cells left are not run, naming the cell that hung if one did."""
+        reason = f"the notebook ran over its {self.notebook_timeout} s"
+        if self._hung is None:
+            return reason
+        cell = self.nb.cells[self._hung]
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        name = f"cell {self._hung}" + (f" ({grade_id})" if grade_id else "")
+        return f"{reason}: {name} did not finish"
 
     def _blame(self, culprit: int | None, error: Exception, index: int) -> None:
         """Give cell ``culprit`` an error output, then restart and replay up to ``index``."""
         self.log.warning("Cell %s lost the kernel (%s); restarting it", culprit, error)
+        if isinstance(error, CellTimeoutError):
+            self._hung = culprit
         if culprit is not None:
             self.nb.cells[culprit].outputs.append(_lost_kernel_error(error))
             self._lost.add(culprit)
@@ -166,7 +272,7 @@ class GuardedExecute(Execute):
                 if original.cell_type != "code" or i in self._lost:
                     continue
                 if time.monotonic() > self._deadline:
-                    self._skip_reason = f"the notebook ran over {self.notebook_timeout} s"
+                    self._skip_reason = self._over_time()
                     return
                 try:
                     self.execute_cell(copy.deepcopy(original), i, store_history=False)
@@ -200,8 +306,8 @@ class GuardedExecute(Execute):
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def _limit_memory(self) -> None:
-        if not self.memory_limit_mb:
-            return
+        if not self.memory_limit_mb or isinstance(self.km, SandboxedKernelManager):
+            return  # a sandboxed kernel's limits are set inside its sandbox
         pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
         if pid is None or not sys.platform.startswith("linux"):
             self.log.warning("Kernel memory not capped: needs Linux and a local kernel")
@@ -373,6 +479,31 @@ def _lost_kernel_error(error: Exception) -> NotebookNode:
         return _error("DeadKernelError", f"{text}; the grader restarted it and went on")
     return _error("CellTimeoutError", "this cell did not stop when interrupted at the time "
                   "limit; the grader restarted the kernel and went on")
+
+
+#: Starts the line that ends an output cut to its byte limit.
+CUT = "output cut by the grader"
+
+
+#: JSON bytes of a stream output besides its text (keys, quotes, escapes: a margin).
+_STREAM_OVERHEAD = 200
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
+def _cut(text: str, size: int) -> str:
+    """The start of ``text`` that takes at most ``size`` bytes in JSON (UTF-8, escaped)."""
+    text = text.encode()[:size].decode(errors="ignore")
+    escaped = len(json.dumps(text, ensure_ascii=False).encode())
+    return text if escaped <= size else text[:len(text) * size // escaped]
+
+
+def _size(output: NotebookNode) -> int:
+    """Bytes an output takes in the saved notebook (text, images, tracebacks)."""
+    return len(json.dumps(output, ensure_ascii=False).encode())
 
 
 def _error(name: str, message: str) -> NotebookNode:

@@ -1,10 +1,16 @@
-"""Make the Jupyter kernel named ``python3`` run *this* Python.
+"""Make the Jupyter kernel named ``python3`` run *this* Python, sandboxed when grading.
 
 Notebooks name their kernel ``python3``. Which program that starts depends on the
 kernelspecs Jupyter finds: a stale user-level one can point at another Python without
 casekit installed. :func:`use_this_python` writes a kernelspec for ``sys.executable`` into
 a private folder and puts that folder first on ``JUPYTER_PATH`` for this process and the
 processes it starts (papermill, nbgrader), so notebooks always run in this environment.
+
+:class:`SandboxedKernelManager` starts such a kernel inside a
+:class:`casekit_course.sandbox.Sandbox`: it gives the kernel a private folder (a throw-away
+copy of the notebook's folder, a home, and the connection file), talks to it over Unix
+sockets in that folder (TCP cannot cross the sandbox's empty network) and deletes the folder
+when the kernel is gone.
 
 Example:
     >>> from casekit_course.kernel import use_this_python
@@ -18,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -25,8 +33,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ipykernel.kernelspec import write_kernel_spec
+from jupyter_client import AsyncKernelManager
+from traitlets import Instance
 
 from casekit.io import atomic_path
+from casekit_course.sandbox import Limits, Sandbox, prepare_folder
 
 KERNEL_NAME = "python3"
 #: Kernels log only errors: ipykernel warns "running over TCP without encryption" at every
@@ -80,3 +91,63 @@ def _points_here(spec_dir: Path) -> bool:
         return False
     argv = spec.get("argv", [None])
     return argv[0] == sys.executable and set(KERNEL_OPTIONS) <= set(argv)
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels run inside :attr:`sandbox` with :attr:`limits`.
+
+    The kernel's working folder is a copy of the ``cwd`` it is started with.
+
+    Example:
+        >>> from casekit_course.sandbox import find_sandbox
+        >>> km = SandboxedKernelManager(kernel_name="python3", sandbox=find_sandbox("bwrap"))
+        >>> km.start_kernel(cwd="submitted/alice/01_eda")  # doctest: +SKIP
+    """
+
+    sandbox = Instance(Sandbox, args=())
+    limits = Instance(Limits, args=())
+    _folder: Path | None = None
+
+    async def _async_pre_start_kernel(self, **kw):
+        """Make the kernel's private folder, with its connection file and sockets in it."""
+        self._remove_folder()
+        self._folder = Path(tempfile.mkdtemp(prefix="casekit-kernel-"))
+        cwd = kw.get("cwd")
+        prepare_folder(self._folder, submission=Path(cwd) if cwd else None)
+        runtime = self._folder / "runtime"
+        self.transport = "ipc"
+        self.connection_file = str(runtime / "kernel.json")
+        self.ip = str(runtime / "kernel-ipc")
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        """Launch ``kernel_cmd`` wrapped in the sandbox's command line."""
+        folder = self._folder
+        assert folder is not None, "_async_pre_start_kernel makes the folder"
+        if os.geteuid() == 0:  # the kernel runs as the folder's owner: let it read the file
+            stat = folder.stat()
+            os.chown(self.connection_file, stat.st_uid, stat.st_gid)
+        env = kw.get("env") or os.environ
+        command = self.sandbox.command(kernel_cmd, folder=folder, limits=self.limits, env=env,
+                                       name=self._container_name())
+        self.log.debug("Sandboxed kernel: %s", command)
+        await super()._async_launch_kernel(command, **{**kw, "cwd": str(folder)})
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        """Remove the kernel's sockets, container and private folder."""
+        await super()._async_cleanup_resources(restart=restart)
+        self._remove_folder()
+
+    cleanup_resources = _async_cleanup_resources
+
+    def _container_name(self) -> str:
+        return f"casekit-{self._folder.name}" if self._folder else ""
+
+    def _remove_folder(self) -> None:
+        if self._folder is None:
+            return
+        stop = self.sandbox.stop_command(self._container_name())
+        if stop:
+            subprocess.run(stop, capture_output=True, timeout=60, check=False)
+        shutil.rmtree(self._folder, ignore_errors=True)
+        self._folder = None
