@@ -117,23 +117,29 @@ def recompile(
 
     The optimizer is a fresh copy of the one used before (same class and settings, new
     ``learning_rate``); ``loss`` / ``metrics`` replace the previous ones when given.
-    Weights are untouched.
+    Weights are untouched. The loss and metrics given to ``compile`` are reused as they
+    are (functions and objects alike): rebuilding them from their serialised names fails
+    for a plain function such as a student's focal loss or metric (keras-team/keras#3911).
+
+    Example:
+        >>> import keras
+        >>> def hits(y_true, y_pred):
+        ...     return keras.ops.mean(keras.ops.equal(y_true, keras.ops.round(y_pred)))
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> model.compile(optimizer="adam", loss="mse", metrics=[hits])
+        >>> recompile(model, 1e-5).optimizer.__class__.__name__
+        'Adam'
     """
     config = model.get_compile_config()
     if not config:
         raise ValueError(
             f"Model {model.name!r} was never compiled: call model.compile(...) first."
         )
-    # The live loss object is reused: a plain-function loss (a student's focal loss) cannot
-    # be rebuilt from its serialised name.
-    settings = keras.saving.deserialize_keras_object(
-        {key: value for key, value in config.items() if key != "loss"}
-    )
-    settings["loss"] = model.loss
-    optimizer = settings["optimizer"]
-    settings["optimizer"] = optimizer.__class__.from_config(
-        {**optimizer.get_config(), "learning_rate": float(learning_rate)}
-    )
+    # What compile() was given, as given (Keras keeps it in a SerializableDict's .config).
+    given = dict(model._compile_config.config)
+    optimizer = keras.saving.deserialize_keras_object(config["optimizer"])
+    settings = {**given, "optimizer": optimizer.__class__.from_config(
+        {**optimizer.get_config(), "learning_rate": float(learning_rate)})}
     if loss is not None:
         settings["loss"] = loss
     if metrics is not None:

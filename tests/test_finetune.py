@@ -109,3 +109,25 @@ def test_recompile_keeps_a_plain_function_loss():
     assert float(model.optimizer.learning_rate) == np.float32(1e-5)
     history = model.fit(np.zeros((4, 3)), np.eye(2)[[0, 1, 0, 1]], verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_recompile_keeps_plain_function_metrics_and_metric_objects():
+    """keras-team/keras#3911: a plain-function metric cannot be rebuilt from its name."""
+
+    def exact(y_true, y_pred):
+        return keras.ops.mean(keras.ops.cast(keras.ops.equal(
+            keras.ops.argmax(y_true, axis=-1), keras.ops.argmax(y_pred, axis=-1)), "float32"))
+
+    auc = keras.metrics.AUC(name="auc")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=[exact, auc],
+                  weighted_metrics=[exact])
+    recompile(model, 1e-4)
+    assert float(model.optimizer.learning_rate) == np.float32(1e-4)
+    logs = model.evaluate(np.eye(3)[[0, 1, 2, 0]], np.eye(2)[[0, 1, 0, 1]], verbose=0,
+                          return_dict=True)
+    assert {"loss", "exact", "auc", "weighted_exact"} <= set(logs)
+    assert 0.0 <= logs["exact"] <= 1.0
+    recompile(model, 1e-5, metrics=[exact])
+    assert set(model.evaluate(np.eye(3)[[0, 1]], np.eye(2)[[0, 1]], verbose=0,
+                              return_dict=True)) >= {"loss", "exact"}
