@@ -10,10 +10,12 @@ It runs the notebook in a **separate kernel**, the way the grader does (with the
 tests left out and ``NBGRADER_EXECUTION`` set, so training cells skip themselves), and
 prints one line per autograded test cell: ``PASS`` (the visible tests pass), ``FAIL`` (with
 the first line of the error) or ``NOT DONE`` (the ``raise NotImplementedError()`` stub is
-still there), with the points at stake. The grader runs more (hidden) tests of the same
-kind, so PASS means "probably right", not "full marks". Written answers still reading
-*YOUR ANSWER HERE* are listed too. The student's own kernel is never touched: no cell is
-run in it and no variable changes.
+still there), with the points at stake. A cell that never finishes (an endless loop) or
+stops the kernel (``os._exit``, a crash, too much memory) fails its exercise, the report says
+which cell it was and what to do, and the exercises below it are listed as ``NOT RUN``.
+The grader runs more (hidden) tests of the same kind, so PASS means "probably right", not
+"full marks". Written answers still reading *YOUR ANSWER HERE* are listed too. The
+student's own kernel is never touched: no cell is run in it and no variable changes.
 
 Which notebook is checked (``notebook_path=None``):
 
@@ -48,7 +50,7 @@ from pathlib import Path
 
 from casekit.graded import strip_hidden_tests
 
-PASS, FAIL, NOT_DONE = "PASS", "FAIL", "NOT DONE"
+PASS, FAIL, NOT_DONE, NOT_RUN = "PASS", "FAIL", "NOT DONE", "NOT RUN"
 STUB = "raise NotImplementedError()"
 ANSWER_STUB = "YOUR ANSWER HERE"
 
@@ -59,7 +61,7 @@ class ExerciseCheck:
 
     grade_id: str
     points: float
-    status: str  # PASS, FAIL or NOT DONE
+    status: str  # PASS, FAIL, NOT DONE or NOT RUN
     message: str = ""  # first line of the error, for FAIL
 
     @property
@@ -76,6 +78,7 @@ class SelfCheckReport:
     unanswered: list[str] = field(default_factory=list)  # grade ids of empty written answers
     written_points: float = 0.0
     source: str = ""  # where the checked notebook came from, with its save time
+    stopped: str = ""  # the cell that hung or stopped the kernel, and what to do
 
     @property
     def points(self) -> float:
@@ -92,6 +95,8 @@ class SelfCheckReport:
         for c in self.checks:
             detail = f"  {c.message}" if c.message else ""
             lines.append(f"  {c.status:<8} {c.earned:g}/{c.points:g}  {c.grade_id}{detail}")
+        if self.stopped:
+            lines.append(self.stopped)
         lines.append(f"Autograded exercises passing: {self.points:g} of {self.max_points:g} "
                      f"points. Written answers ({self.written_points:g} points) are graded "
                      "by hand.")
@@ -169,6 +174,7 @@ def _check_in_fresh_kernel(nb: dict, name: str, folder: str, timeout: int) -> Se
     try:
         import nbformat
         from nbclient import NotebookClient
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
     except ImportError as error:
         raise RuntimeError("the self-check runs your notebook in a separate kernel and needs "
                            "nbclient: pip install nbclient") from error
@@ -180,21 +186,40 @@ def _check_in_fresh_kernel(nb: dict, name: str, folder: str, timeout: int) -> Se
     node = nbformat.from_dict(nb)
     previous = os.environ.get("NBGRADER_EXECUTION")
     os.environ["NBGRADER_EXECUTION"] = "validate"  # notebooks skip heavy work, like the grader
+    client = NotebookClient(node, timeout=timeout, allow_errors=True,
+                            kernel_name=node.metadata.get("kernelspec", {}).get("name",
+                                                                                "python3"))
+    stopped = len(node.cells)  # index of the cell that hung or stopped the kernel, if any
     try:
-        NotebookClient(node, timeout=timeout, allow_errors=True,
-                       kernel_name=node.metadata.get("kernelspec", {}).get("name", "python3"),
-                       resources={"metadata": {"path": folder}}).execute()
+        client.reset_execution_trackers()
+        with client.setup_kernel(cwd=folder):
+            for index, cell in enumerate(node.cells):
+                try:
+                    client.execute_cell(cell, index)
+                except (CellTimeoutError, DeadKernelError) as error:
+                    stopped = index
+                    report.stopped = _stopped_line(index, cell, error, timeout)
+                    client.shutdown_kernel = "immediate"  # a looping kernel would not answer
+                    break
     finally:
         if previous is None:
             os.environ.pop("NBGRADER_EXECUTION", None)
         else:
             os.environ["NBGRADER_EXECUTION"] = previous
+    position = {id(cell): index for index, cell in enumerate(node.cells)}
     for test, solution in exercises(node):
         meta = test.metadata["nbgrader"]
         check = ExerciseCheck(meta["grade_id"], float(meta.get("points", 0)), PASS)
         report.checks.append(check)
         if solution is not None and STUB in _source(solution):
             check.status = NOT_DONE
+            continue
+        if stopped in (position[id(test)], position.get(id(solution))):
+            check.status, check.message = FAIL, f"cell {stopped + 1}: see below"
+            continue
+        if position[id(test)] > stopped:
+            check.status = NOT_RUN
+            check.message = f"not checked: the check stopped at cell {stopped + 1}"
             continue
         for output in test.outputs:
             if output.output_type == "error":
@@ -207,6 +232,19 @@ def _check_in_fresh_kernel(nb: dict, name: str, folder: str, timeout: int) -> Se
                                             "failure): " + output.text.strip())
                 break
     return report
+
+
+def _stopped_line(index: int, cell, error: Exception, timeout: int) -> str:
+    """What happened at cell ``index`` (1-based for the student) and what to do."""
+    first = _first_line(_source(cell))
+    where = f"Cell {index + 1} (`{first}`)"
+    if type(error).__name__ == "CellTimeoutError":
+        return (f"{where} did not finish within {timeout} s: look for a loop that never ends "
+                "(a `while` whose condition stays true) or work too big for a check, fix it "
+                "and run the self-check again; the exercises below it were not checked.")
+    return (f"{where} stopped the Python kernel (os._exit, exit() outside a function, a crash, "
+            "or too much memory): remove that call or use less data, then run the self-check "
+            "again; the exercises below it were not checked.")
 
 
 class _UnknownNotebook(RuntimeError):

@@ -1,7 +1,7 @@
 """casekit.selfcheck: students see PASS / FAIL / NOT DONE per exercise without nbgrader.
 
 The student notebook here is 01_eda's solution (made slim: no plots) with one visible
-mistake, one mistake only the hidden tests catch (the self-check must still say PASS:
+mistake, one answer that fits the visible examples only (the self-check must still say PASS:
 it runs the visible tests only), one exercise left as the release stub, and one answer
 that prints a warning (nbgrader counts output on stderr as a failure). The self-check runs
 the SAVED file in a separate kernel: the student's live kernel, where the function was
@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from casekit.selfcheck import FAIL, NOT_DONE, PASS, _running_notebook_path, main, run
+from casekit.selfcheck import FAIL, NOT_DONE, NOT_RUN, PASS, _running_notebook_path, main, run
 from casekit_course import course_root
 from casekit_course.kernel import use_this_python
 from casekit_course.mutants import inject, slim
@@ -29,8 +29,11 @@ pytestmark = pytest.mark.xdist_group("grading-selfcheck")
 SOLUTION = course_root() / "solutions" / "01_eda" / "01_eda.ipynb"
 EXPECTED = {
     "test_class_shares": FAIL,  # counts, not shares: a visible assert fails
-    "test_share_missing_questionnaire": PASS,  # ignores `columns`: only the hidden tests know
+    "test_class_shares_column": FAIL,  # the same mistake, seen again with `column`
+    "test_share_missing_questionnaire": PASS,  # fits the visible examples only: only the
+    "test_share_missing_questionnaire_columns": PASS,  # hidden tests know
     "test_leak_crosstab": NOT_DONE,  # the stub of the student version
+    "test_leak_crosstab_column": NOT_DONE,
     "test_images_per_group": FAIL,  # right, but writes a warning to stderr
 }
 
@@ -39,7 +42,7 @@ EXPECTED = {
 def student_notebook(tmp_path_factory):
     nb = inject(slim(nbformat.read(SOLUTION, as_version=4)), {
         "test_class_shares": "return df[column].value_counts()",
-        "test_share_missing_questionnaire": "return float(df.isna().all(axis=1).mean())",
+        "test_share_missing_questionnaire": "return 0.5 if columns is QUESTIONNAIRE else 0.25",
         "test_leak_crosstab": "# YOUR CODE HERE\nraise NotImplementedError()",
         "test_images_per_group": """
             import warnings
@@ -60,12 +63,14 @@ def _statuses(report):
 
 
 def _expected_everywhere():
-    statuses = {t: PASS for t in ["test_class_shares", "test_median_age_by_label",
-                                  "test_leak_crosstab", "test_images_per_group",
+    statuses = {t: PASS for t in ["test_class_shares", "test_class_shares_column",
+                                  "test_median_age_by_label", "test_leak_crosstab",
+                                  "test_leak_crosstab_column", "test_images_per_group",
                                   "test_share_in_repeated_groups", "test_skin_type_counts",
                                   "test_skin_type_counts_missing",
-                                  "test_share_missing_questionnaire", "test_dataset_summary",
-                                  "test_dataset_summary_ages"]}
+                                  "test_share_missing_questionnaire",
+                                  "test_share_missing_questionnaire_columns",
+                                  "test_dataset_summary", "test_dataset_summary_ages"]}
     return {**statuses, **EXPECTED}
 
 
@@ -98,7 +103,7 @@ def test_self_check_grades_the_saved_file_and_leaves_the_kernel_alone(live_kerne
     assert "stderr" in checks["test_images_per_group"].message
     assert report.points == 18 - 2 - 2 - 2 and report.max_points == 18
     assert report.unanswered == ["answer_leak"] and report.written_points == 14
-    assert "NOT DONE 0/2  test_leak_crosstab" in printed
+    assert "NOT DONE 0/1  test_leak_crosstab" in printed
     assert "Written answers still empty: answer_leak" in printed
     assert "separate kernel" in printed and "SAVED file" in printed and "save first" in printed
     assert "last saved" in report.source
@@ -150,3 +155,41 @@ def test_nothing_happens_while_grading(monkeypatch, capsys):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert run("does-not-matter.ipynb") is None
     assert "skipped while nbgrader grades" in capsys.readouterr().out
+
+
+def _three_exercises(folder, second_answer: str):
+    """A notebook of three one-point exercises; the second answer is ``second_answer``."""
+    cells = [nbformat.v4.new_code_cell("import os")]
+    for name, answer in [("one", "return 1"), ("two", second_answer), ("three", "return 3")]:
+        solution = nbformat.v4.new_code_cell(f"def {name}():\n    {answer}")
+        solution.metadata["nbgrader"] = {"solution": True, "grade": False,
+                                         "grade_id": f"answer_{name}", "schema_version": 3}
+        test = nbformat.v4.new_code_cell(f"assert {name}() is not None")
+        test.metadata["nbgrader"] = {"solution": False, "grade": True, "points": 1,
+                                     "grade_id": f"test_{name}", "schema_version": 3}
+        cells += [solution, test]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = folder / "three.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.parametrize(("answer", "what"), [
+    ("while True:\n        pass", "did not finish within 3 s"),
+    ("os._exit(1)", "stopped the Python kernel"),
+])
+def test_a_loop_or_a_dead_kernel_is_reported_with_every_exercise(tmp_path, monkeypatch, capsys,
+                                                                   answer, what):
+    use_this_python()
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    report = run(_three_exercises(tmp_path, answer), timeout=3)
+    assert _statuses(report) == {"test_one": PASS, "test_two": FAIL, "test_three": NOT_RUN}
+    assert report.points == 1 and report.max_points == 3
+    assert report.stopped.startswith(f"Cell 5 (`assert two() is not None`) {what}")
+    assert "run the self-check again" in report.stopped
+    printed = capsys.readouterr().out
+    assert "FAIL     0/1  test_two  cell 5: see below" in printed
+    assert "NOT RUN  0/1  test_three  not checked: the check stopped at cell 5" in printed
+    assert report.stopped in printed
