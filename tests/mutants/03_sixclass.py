@@ -17,6 +17,12 @@ MUTANTS = {
             indices = np.array([position[label] for label in labels], dtype=np.int64)
             return indices, np.eye(len(class_names), dtype=int)[indices]
         """},
+        "np.searchsorted: class_names taken as sorted": {"kind": "named-mistake", "code": """
+            indices = np.searchsorted(np.asarray(class_names), np.asarray(labels))
+            indices = indices.astype(np.int64)
+            one_hot = np.eye(len(class_names), dtype=np.float32)[indices]
+            return indices, one_hot
+        """},
         "unknown labels silently become class 0": {"kind": "named-mistake", "code": """
             position = {name: i for i, name in enumerate(class_names)}
             indices = np.array([position.get(label, 0) for label in labels], dtype=np.int64)
@@ -31,11 +37,17 @@ MUTANTS = {
             return layers.Dense(num_classes, activation="sigmoid", dtype="float32",
                                 name="predictions")(x)
         """},
-        "six units whatever num_classes": """
+        "six units whatever num_classes": {"kind": "argument-ignored", "code": """
             x = layers.GlobalAveragePooling2D(name="avg_pool")(features)
             x = layers.Dropout(dropout, name="head_dropout")(x)
             return layers.Dense(6, activation="softmax", dtype="float32", name="predictions")(x)
-        """,
+        """},
+        "ignores `dropout` (always 0.2)": {"kind": "argument-ignored", "code": """
+            x = layers.GlobalAveragePooling2D(name="avg_pool")(features)
+            x = layers.Dropout(0.2, name="head_dropout")(x)
+            return layers.Dense(num_classes, activation="softmax", dtype="float32",
+                                name="predictions")(x)
+        """},
         "float16 probabilities under mixed precision": {"kind": "named-mistake", "code": """
             x = layers.GlobalAveragePooling2D(name="avg_pool")(features)
             x = layers.Dropout(dropout, name="head_dropout")(x)
@@ -52,6 +64,17 @@ MUTANTS = {
         """},
     },
     "test_focal_loss": {
+        "label-blind: p_t = the largest probability": {"kind": "named-mistake", "code": """
+            y_pred = ops.clip(ops.cast(y_pred, "float32"), 1e-7, 1.0 - 1e-7)
+            p_t = ops.max(y_pred, axis=-1)
+            return -ops.power(1.0 - p_t, gamma) * ops.log(p_t)
+        """},
+        "ignores `gamma` (always 2)": {"kind": "argument-ignored", "code": """
+            y_true = ops.cast(y_true, "float32")
+            y_pred = ops.clip(ops.cast(y_pred, "float32"), 1e-7, 1.0 - 1e-7)
+            p_true = ops.sum(y_true * y_pred, axis=-1)
+            return -ops.power(1.0 - p_true, 2.0) * ops.log(p_true)
+        """},
         "no clipping: log(0)": {"kind": "named-mistake", "code": """
             y_true = ops.cast(y_true, "float32")
             p_true = ops.sum(y_true * ops.cast(y_pred, "float32"), axis=-1)
@@ -107,6 +130,28 @@ MUTANTS = {
         """},
     },
     "test_most_confused_pairs": {
+        "ignores `top` (always 3 rows)": {"kind": "argument-ignored", "code": """
+            counts = np.asarray(cm, dtype=float)
+            rows = counts.sum(axis=1)
+            records = [
+                {"true": class_names[i], "predicted": class_names[j], "count": int(counts[i, j]),
+                 "share": counts[i, j] / rows[i]}
+                for i in range(len(class_names)) for j in range(len(class_names))
+                if i != j and counts[i, j] > 0
+            ]
+            table = pd.DataFrame(records, columns=["true", "predicted", "count", "share"])
+            table = table.sort_values("share", ascending=False, kind="stable")
+            return table.head(3).reset_index(drop=True)
+        """},
+        "a list of (true, predicted, count, share), not a table": {"kind": "named-mistake",
+                                                                    "code": """
+            counts = np.asarray(cm, dtype=float)
+            rows = counts.sum(axis=1)
+            pairs = [(class_names[i], class_names[j], int(counts[i, j]), counts[i, j] / rows[i])
+                     for i in range(len(class_names)) for j in range(len(class_names))
+                     if i != j and counts[i, j] > 0]
+            return sorted(pairs, key=lambda pair: -pair[3])[:top]
+        """},
         "sorted by count, not share": {"kind": "named-mistake", "code": """
             counts = np.asarray(cm, dtype=float)
             rows = counts.sum(axis=1)

@@ -26,6 +26,13 @@ MUTANTS = {
             n = len(cancer)
             return float(np.sum(called & cancer) / n), float(np.sum(~called & ~cancer) / n)
         """},
+        "ignores `threshold` (always 0.5)": {"kind": "argument-ignored", "code": """
+            cancer = np.asarray(y_true) == 1
+            called = np.asarray(scores, dtype=float) >= 0.5
+            tp, fn = np.sum(called & cancer), np.sum(~called & cancer)
+            tn, fp = np.sum(~called & ~cancer), np.sum(called & ~cancer)
+            return float(tp / (tp + fn)), float(tn / (tn + fp))
+        """},
         'calls casekit.metrics.threshold_stats': {"kind": "casekit-call", "code": """
             rates = metrics.threshold_stats(y_true, scores, threshold)
             return float(rates["sensitivity"]), float(rates["specificity"])
@@ -53,6 +60,13 @@ MUTANTS = {
                 if np.mean(s[cancer] > threshold) >= target:
                     return float(threshold)
         """},
+        "ignores `target` (always 0.9)": {"kind": "argument-ignored", "code": """
+            cancer = np.asarray(y_true) == 1
+            s = np.asarray(scores, dtype=float)
+            for threshold in np.sort(np.unique(s))[::-1]:
+                if np.mean(s[cancer] >= threshold) >= 0.9:
+                    return float(threshold)
+        """},
         'calls casekit.metrics.threshold_for_sensitivity': {"kind": "casekit-call", "code": """
             chosen = metrics.threshold_for_sensitivity(y_true, scores, target=target)
             return float(chosen["threshold"])
@@ -72,6 +86,15 @@ MUTANTS = {
             threshold = metrics.threshold_for_sensitivity(val["y_true"], val["score"],
                                                           target=target)["threshold"]
             rates = metrics.threshold_stats(val["y_true"], val["score"], threshold)
+            return {"threshold": threshold, "sensitivity": rates["sensitivity"],
+                    "specificity": rates["specificity"]}
+        """},
+        "ignores `target` (always 0.9)": {"kind": "argument-ignored", "code": """
+            val = predictions[predictions["split"] == "val"]
+            test = predictions[predictions["split"] == "test"]
+            threshold = metrics.threshold_for_sensitivity(val["y_true"], val["score"],
+                                                          target=0.9)["threshold"]
+            rates = metrics.threshold_stats(test["y_true"], test["score"], threshold)
             return {"threshold": threshold, "sensitivity": rates["sensitivity"],
                     "specificity": rates["specificity"]}
         """},
@@ -109,7 +132,7 @@ MUTANTS = {
             low, high = np.nanpercentile(np.asarray(values, dtype=float), [2.5, 97.5])
             return float(low), float(high)
         """},
-        "a fixed seed (ignores `seed`)": {"kind": "named-mistake", "code": """
+        "a fixed seed (ignores `seed`)": {"kind": "argument-ignored", "code": """
             y, s, groups = np.asarray(y), np.asarray(s, dtype=float), np.asarray(groups)
             rng = np.random.default_rng(0)
             names = np.unique(groups)
@@ -166,17 +189,17 @@ MUTANTS = {
                     ece += inside.mean() * abs(y[inside].mean() - p[inside].mean())
             return float(ece)
         """},
-        "always 10 bins (ignores `n_bins`)": """
+        "always 10 bins (ignores `n_bins`)": {"kind": "argument-ignored", "code": """
             y = np.asarray(y_true, dtype=float)
             p = np.asarray(probs, dtype=float)
-            bins = np.minimum((p * 10).astype(int), 9)
+            bins = np.searchsorted(np.linspace(0, 1, 11)[1:-1], p)  # edges to the lower bin
             ece = 0.0
             for b in range(10):
                 inside = bins == b
                 if inside.any():
                     ece += inside.mean() * abs(y[inside].mean() - p[inside].mean())
             return float(ece)
-        """,
+        """},
         "signed gaps cancel out": {"kind": "named-mistake", "code": """
             y = np.asarray(y_true, dtype=float)
             p = np.asarray(probs, dtype=float)
