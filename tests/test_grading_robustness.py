@@ -84,7 +84,8 @@ def _deleted():
 
 def _leaky():
     nb = inject(slim(nbformat.read(SOLUTION, as_version=4)),
-                {"test_class_shares": "return df['label'].value_counts(normalize=True)"})
+                {"test_class_shares":  # fits the visible example only: a hidden assert fails
+                 "return pd.Series({'nv': 4 / 7, 'mel': 2 / 7, 'bcc': 1 / 7})"})
     at = _cell(nb, "class_shares")
     nb.cells[at].source = "%xmode Verbose\n" + nb.cells[at].source
     nb.cells += [nbformat.v4.new_code_cell(source) for source in ROUTES.values()]

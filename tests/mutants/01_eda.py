@@ -10,7 +10,12 @@ MUTANTS = {
         "counts, not shares": {"kind": "named-mistake", "code": """
             return df[column].value_counts()
         """},
-        "ignores the `column` argument": 'return df["label"].value_counts(normalize=True)',
+        "ignores the `column` argument": {"kind": "argument-ignored", "code": """
+            return df["label"].value_counts(normalize=True)
+        """},
+        "a dict, not a Series": """
+            return df[column].value_counts(normalize=True).to_dict()
+        """,
         "alphabetical, not largest first": {"kind": "named-mistake", "code": """
             return df[column].value_counts(normalize=True).sort_index()
         """},
@@ -37,9 +42,9 @@ MUTANTS = {
         "rows of the label, shares within columns": {"kind": "named-mistake", "code": """
             return pd.crosstab(df[column], df["label"], normalize="columns")
         """},
-        "ignores the `column` argument": """
+        "ignores the `column` argument": {"kind": "argument-ignored", "code": """
             return pd.crosstab(df["dx_type"], df["label"], normalize="index")
-        """,
+        """},
         "shares of all images": 'return pd.crosstab(df[column], df["label"], normalize="all")',
     },
     "test_images_per_group": {
@@ -89,7 +94,12 @@ MUTANTS = {
         "any column missing, not all": {"kind": "named-mistake", "code": """
             return float(df[list(columns)].isna().any(axis=1).mean())
         """},
-        "ignores the `columns` argument": "return float(df.isna().all(axis=1).mean())",
+        "every column of the table, not the questionnaire's": """
+            return float(df.isna().all(axis=1).mean())
+        """,
+        "always QUESTIONNAIRE (ignores `columns`)": {"kind": "argument-ignored", "code": """
+            return float(df[QUESTIONNAIRE].isna().all(axis=1).mean())
+        """},
         "count, not share": "return int(df[list(columns)].isna().all(axis=1).sum())",
         "share of missing cells": "return float(df[list(columns)].isna().mean().mean())",
     },
@@ -123,6 +133,16 @@ MUTANTS = {
                 "median_age": float(df["age"].median()),
                 "share_missing_age": float(df["age"].isna().mean()),
             })
+        """,
+        "a dict, not a Series": """
+            n_images, n_groups = len(df), df["group_id"].nunique()
+            return {
+                "n_images": n_images, "n_groups": n_groups,
+                "images_per_group": n_images / n_groups,
+                "share_cancer": float(df["target_binary"].mean()),
+                "median_age": float(df["age"].median()),
+                "share_missing_age": float(df["age"].isna().mean()),
+            }
         """,
         "missing-age share of the known ages": """
             n_images, n_groups = len(df), df["group_id"].nunique()
