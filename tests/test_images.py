@@ -207,7 +207,25 @@ def test_a_sixteen_bit_colour_key_is_matched_on_its_high_bytes(tmp_path: Path) -
 
 
 def test_decoding_method_names_this_recipe() -> None:
-    assert METHOD.endswith("/alpha-on-white/v2")  # v1 left RGB colour keys black
+    assert METHOD.endswith("/alpha-on-white/v3")  # v1 left RGB colour keys black, v2 MPO slow
+
+
+def test_an_mpo_phone_photo_decodes_like_the_same_plain_jpeg(tmp_path: Path) -> None:
+    """Pillow #1138: phones store JPEGs as MPO; the first frame must take the JPEG path."""
+    rng = np.random.default_rng(0)
+    ramp = np.linspace(0, 255, 600)[None, :, None] * np.ones((450, 1, 3))
+    photo = Image.fromarray(np.clip(ramp + rng.normal(0, 40, ramp.shape), 0, 255).astype(np.uint8))
+    photo.save(tmp_path / "plain.jpg", quality=90)
+    photo.save(tmp_path / "phone.jpg", "MPO", quality=90, save_all=True,
+               append_images=[photo.convert("L").convert("RGB")])
+    with Image.open(tmp_path / "phone.jpg") as opened:
+        assert opened.format == "MPO" and opened.n_frames == 2
+    mpo, plain = load_image(tmp_path / "phone.jpg", 64), load_image(tmp_path / "plain.jpg", 64)
+    np.testing.assert_array_equal(mpo, plain)  # same decoder, same 1/4-scale draft
+    with Image.open(tmp_path / "plain.jpg") as full:
+        undrafted = np.asarray(full.convert("RGB").resize(
+            (64, 64), Image.Resampling.LANCZOS, box=(75, 0, 525, 450), reducing_gap=3.0))
+    assert not np.array_equal(plain, undrafted)  # the draft path is what both took
 
 
 def test_greyscale_and_16_bit_become_rgb(tmp_path: Path) -> None:
