@@ -24,6 +24,7 @@ from pathlib import Path
 from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import capture_log
+from traitlets.config import Config
 
 from casekit_course.config import (
     CONFIG_FILE,
@@ -65,32 +66,48 @@ def make_course(
     return course
 
 
-def generate_assignment(course: str | os.PathLike[str], assignment: str) -> Path:
-    """Run nbgrader generate_assignment in ``course``; return ``notebooks/<assignment>``."""
+def generate_assignment(
+    course: str | os.PathLike[str], assignment: str, *, config: Config | None = None
+) -> Path:
+    """Run nbgrader generate_assignment in ``course``; return ``notebooks/<assignment>``.
+
+    ``config`` is merged over the course's own.
+    """
     course = Path(course).resolve()
-    _run(GenerateAssignment, course, assignment, force=True, create_assignment=True)
+    _run(GenerateAssignment, course, assignment, config=config, force=True,
+         create_assignment=True)
     return course / "notebooks" / assignment
 
 
-def autograde(course: str | os.PathLike[str], assignment: str, student: str) -> Path:
+def autograde(
+    course: str | os.PathLike[str], assignment: str, student: str, *, config: Config | None = None
+) -> Path:
     """Run nbgrader autograde for one student's ``submitted/<student>/<assignment>``.
 
     A notebook handed in under another name (``Copy of 01_eda.ipynb``) is graded under its
     own (:func:`casekit_course.submissions.tidy_submission`); that, and grade cells a
     student copied or split (repaired by ``casekit_course.guard.RepairDuplicateCells``),
-    are logged as one warning line each on the ``casekit_course`` logger.
+    are logged as one warning line each on the ``casekit_course`` logger. ``config`` is
+    merged over the course's (e.g. :func:`casekit_course.sandbox.sandbox_config`).
     """
+    for note in autograde_notes(course, assignment, student, config=config):
+        logging.getLogger("casekit_course").warning("%s: %s", assignment, note)
+    return Path(course).resolve() / "autograded" / student / assignment
+
+
+def autograde_notes(
+    course: str | os.PathLike[str], assignment: str, student: str, *, config: Config | None = None
+) -> list[str]:
+    """:func:`autograde`, returning its one-line notes (renamed copies, repaired cells)."""
     course = Path(course).resolve()
     coursedir = CourseDirectory(config=load_config(course))
     source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
     notes = tidy_submission(
         Path(coursedir.format_path(coursedir.submitted_directory, student, assignment)),
         [p.name for p in sorted(source.glob("*.ipynb"))], student=student)
-    log = _run(Autograde, course, assignment, student=student, force=True, create_student=True)
-    notes += [line.split("] ", 1)[-1] for line in log.splitlines() if REPAIRED in line]
-    for note in notes:
-        logging.getLogger("casekit_course").warning("%s: %s", assignment, note)
-    return course / "autograded" / student / assignment
+    log = _run(Autograde, course, assignment, student=student, config=config, force=True,
+               create_student=True)
+    return notes + [line.split("] ", 1)[-1] for line in log.splitlines() if REPAIRED in line]
 
 
 def generate_feedback(course: str | os.PathLike[str], assignment: str, student: str) -> Path:
@@ -109,10 +126,16 @@ def leaked_markers(folder: str | os.PathLike[str]) -> list[str]:
     return found
 
 
-def _run(converter, course: Path, assignment: str, student: str = ".", **traits) -> str:
-    """Run an nbgrader converter; return its log (raise :class:`CourseError` on failure)."""
+def _run(converter, course: Path, assignment: str, student: str = ".",
+         config: Config | None = None, **traits) -> str:
+    """Run an nbgrader converter; return its log (raise :class:`CourseError` on failure).
+
+    ``config`` is merged over the course's own.
+    """
     ensure_tools_on_path()
-    config = load_config(course)
+    extra, config = config, load_config(course)
+    if extra is not None:
+        config.merge(extra)
     coursedir = CourseDirectory(config=config)
     coursedir.assignment_id = assignment
     coursedir.student_id = student
