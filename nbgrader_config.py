@@ -18,6 +18,7 @@ from casekit_course.guard import (
     guarded_autograde_preprocessors,
     guarded_sanitize_preprocessors,
 )
+from casekit_course.heavy import with_heavy_cells_skipped
 
 c = get_config()  # noqa: F821  (provided by traitlets when it runs this file)
 
@@ -50,9 +51,10 @@ c.ClearHiddenTests.enforce_metadata = True
 c.ClearMarkScheme.enforce_metadata = True
 
 # --- Executing notebooks (validate, autograde) --------------------------------------------
-# Heavy cells (training) skip themselves when NBGRADER_EXECUTION is set, so no cell
-# should come near this per-cell limit while grading; 120 s leaves room for a slow
-# TensorFlow import on a busy grading machine.
+# Heavy cells (training) carry the cell tag `skip-when-grading`: autograde and
+# `casekit-course validate` skip them (casekit_course.heavy), so no cell should come near
+# this per-cell limit while grading; 120 s leaves room for a slow TensorFlow import on a
+# busy grading machine.
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 # Short tracebacks (exception and message only): IPython's usual context lines around a
@@ -73,7 +75,7 @@ c.OverwriteCells.add_missing_cells = True
 # Broken or hostile code (os._exit, a loop that ignores the interrupt, a memory hog) costs
 # only its own cell: casekit's GuardedExecute restarts a lost kernel, replays the cells
 # above and caps the kernel's memory (docs/INSTRUCTOR_GUIDE.md, "Grading integrity").
-c.Autograde.autograde_preprocessors = guarded_autograde_preprocessors()
+c.Autograde.autograde_preprocessors = with_heavy_cells_skipped(guarded_autograde_preprocessors())
 # A grade cell the student copied or split in two (same nbgrader metadata twice) would make
 # nbgrader fail for the whole submission: RepairDuplicateCells joins split answers, keeps the
 # first copy graded and logs one line naming the student, the cell and the fix.

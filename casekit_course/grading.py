@@ -29,6 +29,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.validator import Validator
 
 from casekit_course.config import CourseError, ensure_tools_on_path, load_config
+from casekit_course.heavy import with_heavy_cells_skipped
 from casekit_course.kernel import notebook_environment
 from casekit_course.steps import autograde, generate_assignment, generate_feedback, make_course
 
@@ -92,12 +93,14 @@ def validate(
 ) -> ValidationResult:
     """Execute a notebook as nbgrader validate does; report tests passed/failed by grade id.
 
-    The kernel sees ``NBGRADER_EXECUTION=validate`` (heavy cells skip themselves).
+    The kernel sees ``NBGRADER_EXECUTION=validate``; cells tagged ``skip-when-grading`` are
+    skipped (:mod:`casekit_course.heavy`), as when autograding.
     """
     ensure_tools_on_path()
     path = Path(notebook_path).resolve()
     grade_ids = _test_cells(path)
     validator = Validator(config=load_config())
+    validator.preprocessors = with_heavy_cells_skipped(validator.preprocessors)
     validator.ignore_checksums = ignore_checksums
     cwd = os.getcwd()
     try:

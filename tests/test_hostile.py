@@ -30,6 +30,7 @@ from casekit_course.guard import (
     guarded_autograde_preprocessors,
     guarded_sanitize_preprocessors,
 )
+from casekit_course.heavy import with_heavy_cells_skipped
 from casekit_course.kernel import notebook_environment
 from casekit_course.mutants import exercises, inject, slim
 from casekit_course.steps import autograde, generate_assignment, make_course
@@ -127,7 +128,8 @@ def _test_cell_errors(course, student):
 def test_the_course_config_guards_autograding():
     config = load_config()
     chain = config.Autograde.autograde_preprocessors
-    assert chain == guarded_autograde_preprocessors() and GuardedExecute in chain
+    assert chain == with_heavy_cells_skipped(guarded_autograde_preprocessors())
+    assert GuardedExecute in chain
     sanitize = config.Autograde.sanitize_preprocessors
     assert sanitize == guarded_sanitize_preprocessors()
     assert sanitize.index(RepairDuplicateCells) < sanitize.index(DeduplicateIds)
