@@ -34,6 +34,19 @@ MUTANTS = {
                 parts.append(np.asarray(fit_predict(x[~held_out], y[~held_out], x[held_out])))
             return np.concatenate(parts), folds
         """},
+        "ignores `seed` (always seed 0)": {"kind": "argument-ignored", "code": """
+            y = np.asarray(y)
+            table = pd.DataFrame({"label": y, "group_id": np.asarray(groups)})
+            folds = grouped_kfold(table, k=n_splits, seed=0)["fold"].to_numpy()
+            scores = None
+            for fold in range(n_splits):
+                held_out = folds == fold
+                predicted = np.asarray(fit_predict(x[~held_out], y[~held_out], x[held_out]))
+                if scores is None:
+                    scores = np.full((len(y), *predicted.shape[1:]), np.nan)
+                scores[held_out] = predicted
+            return scores, folds
+        """},
         "trains on every row, held-out fold included": """
             y = np.asarray(y)
             table = pd.DataFrame({"label": y, "group_id": np.asarray(groups)})
@@ -83,6 +96,14 @@ MUTANTS = {
                     out[i, channel] = counts / len(pixels)
             return out.reshape(len(images), 3 * bins)
         """,
+        "ignores `bins` (always 8)": {"kind": "argument-ignored", "code": """
+            out = np.zeros((len(images), 3, 8))
+            for i, image in enumerate(images):
+                index = np.asarray(image).reshape(-1, 3).astype(np.int64) * 8 // 256
+                for channel in range(3):
+                    out[i, channel] = np.bincount(index[:, channel], minlength=8) / len(index)
+            return out.reshape(len(images), 3 * 8)
+        """},
         "one histogram for the whole batch": """
             pixels = np.asarray(images).reshape(-1, 3).astype(np.int64) * bins // 256
             shares = [np.bincount(pixels[:, c], minlength=bins) / len(pixels) for c in range(3)]
@@ -123,14 +144,14 @@ MUTANTS = {
             return {"mean_difference": mean, "sd": sd, "ci_low": mean - half,
                     "ci_high": mean + half}
         """,
-        "always a 95 % interval (ignores `confidence`)": """
+        "always a 95 % interval (ignores `confidence`)": {"kind": "argument-ignored", "code": """
             d = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
             k = len(d)
             mean, sd = float(d.mean()), float(d.std(ddof=1))
             half = float(stats.t.ppf(0.975, k - 1)) * sd / np.sqrt(k)
             return {"mean_difference": mean, "sd": sd, "ci_low": mean - half,
                     "ci_high": mean + half}
-        """,
+        """},
     },
     "test_cancer_label": {
         "akiec counted as benign (PAD's view of keratoses)": {"kind": "named-mistake", "code": """
@@ -210,6 +231,14 @@ MUTANTS = {
             fused[answered] = weight * p_image[answered] + (1 - weight) * p_clinical[answered]
             return fused
         """,
+        "ignores `weight` (always 0.5)": {"kind": "argument-ignored", "code": """
+            p_image = np.asarray(p_image, dtype=float)
+            p_clinical = np.asarray(p_clinical, dtype=float)
+            answered = ~np.isnan(p_clinical).any(axis=1)
+            fused = p_image.copy()
+            fused[answered] = 0.5 * p_image[answered] + 0.5 * p_clinical[answered]
+            return fused
+        """},
         "missing answers as a uniform guess": """
             p_image = np.asarray(p_image, dtype=float)
             p_clinical = np.asarray(p_clinical, dtype=float)
