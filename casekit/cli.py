@@ -15,11 +15,15 @@ Example (shell)::
 from __future__ import annotations
 
 import argparse
-import re
 import socket
 import sys
+import urllib.error
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
+
+import requests
+import urllib3
 
 from casekit.datasets.registry import REGISTRY
 from casekit.logs import quiet_third_party
@@ -93,29 +97,42 @@ def _other_sources(source: str) -> str:
 
 def _unreachable(error: BaseException) -> str | None:
     """One line naming the host that could not be reached and why, or None if the error is
-    not a network failure (the exception chain is searched: casekit wraps library errors)."""
-    seen = error
-    while seen is not None:
-        text = str(seen)
-        host = re.search(r"host='([^']+)'", text)
-        if host is None and getattr(getattr(seen, "request", None), "url", None):
-            host = re.search(r"//([^/:]+)", seen.request.url)
-        reason = next((words for kind, words in _NETWORK_FAILURES if kind in text), None)
-        if isinstance(seen, (socket.gaierror, ConnectionError, TimeoutError)) or reason:
-            where = host.group(1) if host else "the download server"
-            return f"could not reach {where}: {reason or type(seen).__name__}."
-        seen = seen.__cause__ or seen.__context__
-    return None
+    not a network failure (the exception chain is searched: casekit wraps library errors,
+    requests wraps urllib3's, which wrap the socket's)."""
+    chain = []
+    seen: BaseException | None = error
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__ or getattr(seen, "reason", None)
+        seen = seen if isinstance(seen, BaseException) else None
+    reason = next((words for kind, words in _NETWORK_FAILURES for seen in chain
+                   if isinstance(seen, kind)), None)
+    if reason is None:
+        return None
+    hosts = (_host(seen) for seen in chain)
+    return f"could not reach {next((h for h in hosts if h), 'the download server')}: {reason}."
 
 
-#: How network failures show in the messages of requests/urllib3/kagglehub, and in words.
-_NETWORK_FAILURES = (
-    ("NameResolutionError", "its name does not resolve (offline?)"),
-    ("Name or service not known", "its name does not resolve (offline?)"),
-    ("Temporary failure in name resolution", "its name does not resolve (offline?)"),
-    ("Connection refused", "connection refused"),
-    ("timed out", "the connection timed out"),
-    ("Max retries exceeded", "no connection"),
+def _host(error: BaseException) -> str | None:
+    """The host a requests or urllib3 error was about, from its attributes."""
+    url = getattr(getattr(error, "request", None), "url", None) or getattr(error, "url", None)
+    if isinstance(url, str) and "//" in url:
+        return urllib.parse.urlsplit(url).hostname
+    return getattr(getattr(error, "pool", None), "host", None)
+
+
+#: Network failures by exception type (most specific first), in words.
+_NETWORK_FAILURES: tuple[tuple[type[BaseException], str], ...] = (
+    (socket.gaierror, "its name does not resolve (offline?)"),
+    (urllib3.exceptions.NameResolutionError, "its name does not resolve (offline?)"),
+    (ConnectionRefusedError, "connection refused"),
+    (TimeoutError, "the connection timed out"),
+    (requests.Timeout, "the connection timed out"),
+    (urllib3.exceptions.TimeoutError, "the connection timed out"),
+    (ConnectionError, "no connection"),
+    (requests.ConnectionError, "no connection"),
+    (urllib3.exceptions.HTTPError, "no connection"),
+    (urllib.error.URLError, "no connection"),
 )
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import requests
 
 from casekit import synthetic
 from casekit.cli import main
@@ -105,3 +106,19 @@ def test_clean_says_what_it_removes_and_keeps_runs_and_other_files(tmp_path, mon
     assert run.exists() and mine.read_text() == "mine"
     assert main(["clean", "--runs"]) == 0
     assert "training run: " in capsys.readouterr().out and not run.exists() and mine.exists()
+
+
+def test_network_failures_are_recognised_by_type_not_message_text():
+    from casekit.cli import _unreachable
+    from casekit.datasets import DatasetError
+
+    request = requests.Request("GET", "https://data.example.org/pad.zip").prepare()
+    try:
+        try:
+            raise requests.ConnectTimeout("no words about time here", request=request)
+        except requests.ConnectTimeout as error:
+            raise DatasetError("download failed") from error
+    except DatasetError as wrapped:
+        line = _unreachable(wrapped)
+    assert line == "could not reach data.example.org: the connection timed out."
+    assert _unreachable(DatasetError("Connection refused, timed out")) is None  # words alone
