@@ -109,12 +109,14 @@ class Sandbox:
         argv = [self.executable, "--unshare-ipc", "--unshare-pid", "--unshare-net",
                 "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
                 "--proc", "/proc", "--dev", "/dev",
-                "--perms", "1777", "--size", str(limits.memory_bytes), "--tmpfs", "/tmp"]
+                "--perms", "1777", "--size", str(limits.memory_bytes), "--tmpfs", "/tmp",
+                # shared memory for multiprocessing and joblib (else a warning on stderr)
+                "--perms", "1777", "--size", str(limits.memory_bytes), "--tmpfs", "/dev/shm"]
         if os.geteuid() != 0:  # root's kernels drop to their own uid below instead
             argv.insert(1, "--unshare-user")
         for path in [p for p in SYSTEM_DIRS if os.path.isdir(p)]:
             argv += ["--ro-bind", path, path]
-        made = {"/tmp", "/proc", "/dev", *SYSTEM_DIRS}
+        made = {"/tmp", "/proc", "/dev", "/dev/shm", *SYSTEM_DIRS}
         system = [p for p in readable_paths() if not p.startswith(SYSTEM_DIRS)]
         for source, target, mode in [*[(p, p, "--ro-bind") for p in system],
                                      (str(folder / "home"), HOME, "--bind"),

@@ -103,7 +103,8 @@ def attacked(tmp_path_factory):
         "    os.waitpid(child, 0)",
         # 7: output
         "print(list(range(3_000_000)))",
-        "print('still running')",
+        # 8: the kernel still works, with shared memory (joblib needs it, else it warns)
+        "import multiprocessing\nmultiprocessing.Semaphore()\nprint('still running')",
     ]
     nb = _execute(cells, folder)
     server.close()
