@@ -64,7 +64,11 @@ c.Execute.extra_arguments = [
     "--HistoryManager.hist_file=:memory:",
     "--InteractiveShell.xmode=Minimal",
 ]
-# Keep long student outputs out of the gradebook and the feedback.
+# Keep long student outputs out of the gradebook and the feedback: GuardedExecute keeps at
+# most output_bytes of one output (a cell's stream, an image) and notebook_output_bytes of
+# the whole notebook, images included, and says so in one line; LimitOutput then counts lines.
+c.GuardedExecute.output_bytes = 100_000
+c.GuardedExecute.notebook_output_bytes = 500_000
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 100
 
@@ -81,6 +85,11 @@ c.Autograde.autograde_preprocessors = with_heavy_cells_skipped(guarded_autograde
 # first copy graded and logs one line naming the student, the cell and the fix.
 c.Autograde.sanitize_preprocessors = guarded_sanitize_preprocessors()
 c.GuardedExecute.memory_limit_mb = 6144
+# A student's endless loop costs at most this, however many cells call it: no cell waits past
+# the notebook's deadline, and the cells left get one line naming the cell that hung.
+c.GuardedExecute.notebook_timeout = 300
+# `casekit-course autograde` runs each kernel in a sandbox (bubblewrap by default) with the
+# limits of casekit_course.sandbox.Limits, set over these by sandbox_config().
 # Submissions always run against the kernel the assignment was written for.
 # (OverwriteKernelspec is on by default in nbgrader 0.9.)
 

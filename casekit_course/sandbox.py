@@ -64,7 +64,7 @@ class Limits:
     #: Seconds for one cell.
     cell_timeout_s: int = 120
     #: Seconds for the whole notebook, restarts and replays included.
-    notebook_timeout_s: int = 600
+    notebook_timeout_s: int = 300
     #: Memory of each kernel process (its data segment; for containers: the whole container).
     memory_bytes: int = 2 * 1024**3
     #: Processes and threads the kernel may have at once.
