@@ -216,7 +216,7 @@ class GuardedExecute(Execute):
             return reason
         cell = self.nb.cells[self._hung]
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        name = f"cell {self._hung}" + (f" ({grade_id})" if grade_id else "")
+        name = f"cell {self._hung + 1}" + (f" ({grade_id})" if grade_id else "")  # 1-based
         return f"{reason}: {name} did not finish"
 
     def _blame(self, culprit: int | None, error: Exception, index: int) -> None:

@@ -23,6 +23,7 @@ from casekit_course.guard import CUT, GuardedExecute
 from casekit_course.kernel import notebook_environment
 from casekit_course.sandbox import (
     Limits,
+    Sandbox,
     SandboxUnavailable,
     find_sandbox,
     prepare_folder,
@@ -176,19 +177,40 @@ def test_an_endless_loop_costs_one_notebook_timeout(tmp_path):
     assert "CellTimeoutError" in _errors(nb.cells[2])
     skipped = [c.outputs[0].evalue for c in nb.cells[3:] if _errors(c) == ["CellNotRun"]]
     assert len(skipped) >= 2, [c.outputs for c in nb.cells[3:]]
-    assert all("ran over its 6 s: cell 2 did not finish" in line for line in skipped)
+    assert all("ran over its 6 s: cell 3 did not finish" in line for line in skipped)
 
 
-def test_find_sandbox():
+def test_find_sandbox(tmp_path, monkeypatch):
     bwrap = find_sandbox("bwrap")
     assert (bwrap.kind, Path(bwrap.executable).name) == ("bwrap", "bwrap")
     assert find_sandbox().kind == "bwrap"
-    for kind, expected in [("podman", "sandbox podman not available"),
+    assert find_sandbox("none") == Sandbox("none")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no program found: as on a bare machine
+    for kind, expected in [("bwrap", "sandbox bwrap not available: `bwrap` is not installed "
+                                     "(install it: apt-get install bubblewrap)"),
+                           ("podman", "sandbox podman not available: `podman` is not installed"),
+                           ("docker", "sandbox docker not available: `docker` is not installed"),
                            ("jail", "unknown sandbox 'jail'")]:
         with pytest.raises(SandboxUnavailable) as error:
             find_sandbox(kind)
         message = str(error.value)
         assert message.startswith(expected) and "\n" not in message
+        assert kind == "jail" or message.endswith("--no-sandbox (recorded in the export)")
+
+
+def test_a_container_gets_the_same_isolation_and_limits(tmp_path):
+    prepare_folder(tmp_path / "kernel", submission=None)
+    command = Sandbox("docker", "/usr/bin/docker", "debian:stable-slim").command(
+        ["python", "-m", "ipykernel_launcher"], folder=tmp_path / "kernel", limits=LIMITS,
+        env={}, name="casekit-kernel-1")
+    for option in (["--network", "none"], ["--memory", str(1024**3)], ["--pids-limit", "64"],
+                   ["--cap-drop", "ALL"], ["--name", "casekit-kernel-1"]):
+        at = command.index(option[0])
+        assert command[at:at + 2] == option
+    assert f"{course_root() / 'casekit'}:{course_root() / 'casekit'}:ro" in command
+    assert command[-4:] == ["debian:stable-slim", "python", "-m", "ipykernel_launcher"]
+    assert Sandbox("docker", "/usr/bin/docker").stop_command("casekit-kernel-1") == [
+        "/usr/bin/docker", "rm", "-f", "casekit-kernel-1"]
 
 
 def test_the_config_carries_the_limits(tmp_path):
