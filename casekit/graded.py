@@ -7,6 +7,8 @@ all need them and none of them should import nbgrader to get them:
   (``### BEGIN HIDDEN TESTS`` … ``### END HIDDEN TESTS``, nbgrader's markers), used by
   :mod:`casekit.selfcheck` (which strips them) and :mod:`casekit_course.mutants` and the
   feedback scrubbing of :mod:`casekit_course.guard` (which look for them);
+* :data:`SKIP_TAG` and :func:`is_heavy`: the cell tag of heavy cells (training), which the
+  self-check and :mod:`casekit_course.heavy` (nbgrader's validate and autograde) skip;
 * :func:`without_casekit`, which the test cells use to call a student's function while
   casekit's own version of the same idea is unavailable: an exercise such as "write the
   balanced class weights" must not be passable by calling ``casekit.imbalance.class_weights``.
@@ -36,6 +38,25 @@ HIDDEN_TESTS = re.compile(
     r"^[ \t]*### BEGIN HIDDEN TESTS[^\n]*\n(.*?)^[ \t]*### END HIDDEN TESTS[^\n]*(?:\n|$)",
     re.S | re.M,
 )
+
+
+#: The cell tag of a heavy cell (training, long evaluations): skipped while grading.
+SKIP_TAG = "skip-when-grading"
+
+
+def is_heavy(cell: MutableMapping[str, Any]) -> bool:
+    """A plain code cell (no nbgrader metadata) tagged :data:`SKIP_TAG`.
+
+    A cell with nbgrader metadata (an answer, a test) is never heavy, whatever its tags:
+    a tag cannot switch a test off.
+
+    Example:
+        >>> is_heavy({"cell_type": "code", "metadata": {"tags": [SKIP_TAG]}, "source": ""})
+        True
+    """
+    metadata = cell.get("metadata", {})
+    return (cell.get("cell_type") == "code" and SKIP_TAG in metadata.get("tags", [])
+            and not metadata.get("nbgrader"))
 
 
 def strip_hidden_tests(source: str) -> str:

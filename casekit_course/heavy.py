@@ -7,7 +7,8 @@ preprocessor) swaps the cell's source for one line that prints why it was skippe
 :class:`RestoreHeavyCells` (just after it) puts the student's source back, so the graded
 notebook and the feedback show what the student wrote, with the note as its output.
 
-Only plain cells are skipped: a cell with nbgrader metadata (an answer, a test, a locked
+The tag and the test for it live in :mod:`casekit.graded` (the self-check skips the same
+cells). Only plain cells are skipped: a cell with nbgrader metadata (an answer, a test, a locked
 set-up cell) always runs, whatever its tags, so a tag can never switch a test off. Cells
 after a skipped one must not need what it computed (they use a reference run instead).
 
@@ -20,20 +21,13 @@ Example (``nbgrader_config.py``):
 
 from __future__ import annotations
 
-from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
-#: The cell tag that marks a heavy cell.
-SKIP_TAG = "skip-when-grading"
+from casekit.graded import SKIP_TAG, is_heavy
+
 #: What a skipped cell prints while grading.
 SKIPPED_NOTE = f"Skipped while grading (this cell is tagged {SKIP_TAG})."
 _KEY = "casekit_skipped_source"  # where the student's source waits during execution
-
-
-def is_heavy(cell: NotebookNode) -> bool:
-    """A plain code cell (no nbgrader metadata) tagged ``skip-when-grading``."""
-    return (cell.cell_type == "code" and SKIP_TAG in cell.metadata.get("tags", [])
-            and not cell.metadata.get("nbgrader"))
 
 
 class SkipHeavyCells(NbGraderPreprocessor):

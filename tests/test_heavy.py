@@ -1,4 +1,5 @@
-"""Heavy cells (tag ``skip-when-grading``) are skipped by nbgrader's validate and autograde.
+"""Heavy cells (tag ``skip-when-grading``) are skipped by nbgrader's validate and autograde
+and by the students' self-check.
 
 Real nbgrader and a real kernel on tiny notebooks: a heavy cell that would leave a file
 behind must not run while grading; a test cell carrying the tag still runs (a tag never
@@ -11,6 +12,8 @@ import nbformat
 import pytest
 from nbgrader.preprocessors import ClearOutput, Execute
 
+from casekit.selfcheck import FAIL, PASS
+from casekit.selfcheck import run as self_check
 from casekit_course.config import load_config
 from casekit_course.grading import validate
 from casekit_course.heavy import (
@@ -81,3 +84,12 @@ def test_the_graded_notebook_shows_the_students_source_and_the_note(tmp_path):
     assert [c.source for c in nb.cells] == sources, "every source as the student wrote it"
     assert nb.cells[1].outputs[0].text == SKIPPED_NOTE + "\n"
     assert all("casekit_skipped_source" not in c.metadata for c in nb.cells)
+
+
+def test_the_self_check_skips_heavy_cells_too(tmp_path):
+    marker = tmp_path / "trained.txt"
+    path = _notebook(tmp_path, marker)
+    report = self_check(path)
+    assert not marker.exists(), "the self-check trained the model"
+    assert {c.grade_id: c.status for c in report.checks} == {"test_tagged": FAIL,
+                                                             "test_double": PASS}
