@@ -3,7 +3,8 @@
 ``nbgrader validate`` on the command line exits 0 even when tests fail, so scripts and CI
 use :func:`validate`, which returns which grade cells passed and which failed.
 :func:`autograde_in_temp_course` runs the full generate → submit → autograde cycle in a
-throw-away course and reads the scores back from its gradebook.
+throw-away course (one submission at a time, as ``casekit-course autograde`` grades) and
+reads the scores back from its gradebook.
 
 Example:
     >>> from casekit_course import validate
@@ -14,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -29,9 +31,13 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.validator import Validator
 
 from casekit_course.config import CourseError, ensure_tools_on_path, load_config
+from casekit_course.guard import GuardedExecute
 from casekit_course.heavy import with_heavy_cells_skipped
 from casekit_course.kernel import notebook_environment
-from casekit_course.steps import autograde, generate_assignment, generate_feedback, make_course
+from casekit_course.record import job_for, record_result
+from casekit_course.sandbox import Limits, Sandbox
+from casekit_course.steps import generate_assignment, make_course
+from casekit_course.worker import grade_submission
 
 
 @dataclass
@@ -66,6 +72,7 @@ class SubmissionScore:
     grades: dict[str, GradeScore]
     autograde_seconds: float
     feedback_html: dict[str, str] = field(default_factory=dict)  # notebook -> HTML
+    notes: list[str] = field(default_factory=list)  # one line per repair or refusal
 
     @property
     def auto_score(self) -> float:
@@ -128,13 +135,20 @@ def autograde_in_temp_course(
     feedback: bool = False,
     root: str | os.PathLike[str] | None = None,
     source_edit: Callable[[nbformat.NotebookNode], nbformat.NotebookNode] | None = None,
+    *,
+    sandbox: Sandbox | None = None,
 ) -> AutogradeReport:
     """Autograde ``submissions`` (student id -> notebook or folder) of one assignment.
 
     Builds a course in ``workdir`` (default: a temporary folder, removed afterwards) with
     the assignment's solutions as source, runs generate_assignment, copies each submission
-    to ``submitted/<student>/<assignment>/``, autogrades, and reads every grade cell's score
-    from the gradebook. With ``feedback=True`` also renders nbgrader's feedback HTML.
+    to ``submitted/<student>/<assignment>/`` and grades it as ``casekit-course autograde``
+    does (:func:`casekit_course.worker.grade_submission`, then
+    :func:`casekit_course.record.record_result`), with the limits of the course config and
+    the kernel in ``sandbox`` (default: none, for the instructor's own notebooks). Every
+    grade cell's score is read back from the gradebook; a broken submission scores 0 and
+    the batch goes on (each repair or refusal is one warning line on the
+    ``casekit_course`` logger). ``feedback=True`` keeps each student's feedback pages.
     ``source_edit`` changes the course's copy of each solution notebook before the
     assignment is generated (e.g. :func:`casekit_course.mutants.mark_visible_tests`).
 
@@ -148,7 +162,7 @@ def autograde_in_temp_course(
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="casekit-course-") as tmp:
             return autograde_in_temp_course(assignment, submissions, tmp, feedback, root,
-                                            source_edit)
+                                            source_edit, sandbox=sandbox)
     for submission in submissions.values():
         path = Path(submission)
         if not (path.is_dir() or (path.is_file() and path.suffix == ".ipynb")):
@@ -159,19 +173,33 @@ def autograde_in_temp_course(
     started = time.perf_counter()
     generate_assignment(course, assignment)
     report = AutogradeReport(assignment, course, time.perf_counter() - started, {})
+    limits = course_limits(course)
     for student, submission in submissions.items():
         _submit(course, assignment, student, Path(submission))
-        started = time.perf_counter()
-        autograde(course, assignment, student)
-        seconds = time.perf_counter() - started
-        html = {}
-        if feedback:
-            folder = generate_feedback(course, assignment, student)
-            html = {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.html"))}
+        result = grade_submission(job_for(assignment, student, root=course),
+                                  sandbox=sandbox or Sandbox("none"), limits=limits)
+        record_result(result, root=course)
+        for note in result.notes:
+            logging.getLogger("casekit_course").warning("%s: %s", assignment, note)
+        html = {nb.name: nb.feedback_html for nb in result.notebooks} if feedback else {}
         report.students[student] = SubmissionScore(
-            read_grades(course, assignment, student), seconds, html
-        )
+            read_grades(course, assignment, student), result.seconds, html, result.notes)
     return report
+
+
+def course_limits(course: str | os.PathLike[str] | None = None) -> Limits:
+    """The grading limits the course's ``nbgrader_config.py`` sets (``GuardedExecute``).
+
+    Example:
+        >>> course_limits().cell_timeout_s
+        120
+    """
+    guard = GuardedExecute(config=load_config(course))
+    memory_mb = guard.memory_limit_mb or Limits().memory_bytes // 2**20
+    return Limits(cell_timeout_s=guard.timeout or Limits().cell_timeout_s,
+                  notebook_timeout_s=guard.notebook_timeout, memory_bytes=memory_mb * 2**20,
+                  processes=guard.process_limit, output_bytes=guard.output_bytes,
+                  notebook_output_bytes=guard.notebook_output_bytes)
 
 
 def _submit(course: Path, assignment: str, student: str, submission: Path) -> None:
