@@ -58,7 +58,7 @@ MUTANTS = {
                 split_of.update(dict.fromkeys(ids[n_test + n_val:], "train"))
             return df.assign(split=df["group_id"].map(split_of))
         """},
-        'ignores `val`, `test` and `seed`': {"kind": "named-mistake", "code": """
+        'ignores `val`, `test` and `seed`': {"kind": "argument-ignored", "code": """
             rng = np.random.default_rng(0)
             diagnosis = df.groupby("group_id", sort=True)["label"].first()
             split_of = {}
@@ -86,6 +86,10 @@ MUTANTS = {
             images = df.groupby("group_id").size()
             return sorted(images[images > 1].index)
         """},
+        "a pandas Index, not a list": """
+            splits_per_patient = df.groupby("group_id")["split"].nunique()
+            return splits_per_patient[splits_per_patient > 1].index.sort_values()
+        """,
         "patients in all three splits": """
             splits_per_patient = df.groupby("group_id")["split"].nunique()
             return sorted(splits_per_patient[splits_per_patient > 2].index)
@@ -112,11 +116,11 @@ MUTANTS = {
             counts = labels.value_counts().sort_index()
             return {int(c): float(len(labels) / (len(counts) * n)) for c, n in counts.items()}
         """},
-        "ignores the `target` argument": """
+        "ignores the `target` argument": {"kind": "argument-ignored", "code": """
             labels = df.loc[df["split"] == "train", "target_binary"]
             counts = labels.value_counts().sort_index()
             return {int(c): float(len(labels) / (len(counts) * n)) for c, n in counts.items()}
-        """,
+        """},
         'calls casekit.imbalance.class_weights': {"kind": "casekit-call", "code": """
             return imbalance.class_weights(df.loc[df["split"] == "train", target])
         """},
@@ -148,6 +152,16 @@ MUTANTS = {
             inputs = keras.Input(shape=backbone.input_shape[1:], name="image")
             x = inputs if augmentation is None else augmentation(inputs)
             x = backbone(x)
+            x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+            x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+            outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32",
+                                         name="cancer_probability")(x)
+            return keras.Model(inputs, outputs, name="cancer_classifier")
+        """},
+        "ignores `augmentation`": {"kind": "argument-ignored", "code": """
+            backbone.trainable = False
+            inputs = keras.Input(shape=backbone.input_shape[1:], name="image")
+            x = backbone(inputs, training=False)
             x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
             x = keras.layers.Dropout(dropout, name="head_dropout")(x)
             outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32",
@@ -186,7 +200,7 @@ MUTANTS = {
             models.backbone_of(model).trainable = True
             return model
         """},
-        "always from block6 (ignores `from_block`)": {"kind": "named-mistake", "code": """
+        "always from block6 (ignores `from_block`)": {"kind": "argument-ignored", "code": """
             backbone = models.backbone_of(model)
             names = [layer.name for layer in backbone.layers]
             start = next(i for i, name in enumerate(names) if name.startswith("block6"))
@@ -208,10 +222,10 @@ MUTANTS = {
         "every split, not the one asked": """
             return float(roc_auc_score(predictions["y_true"], predictions["score"]))
         """,
-        "always the validation split": """
+        "always the validation split (ignores `split`)": {"kind": "argument-ignored", "code": """
             rows = predictions[predictions["split"] == "val"]
             return float(roc_auc_score(rows["y_true"], rows["score"]))
-        """,
+        """},
         'calls casekit.metrics.binary_report': {"kind": "casekit-call", "code": """
             rows = predictions[predictions["split"] == split]
             report = metrics.binary_report(rows["y_true"], rows["score"], n_boot=1, progress=False)
