@@ -5,8 +5,11 @@
 :mod:`casekit.plots` and renders ``casekit/templates/results.md.j2`` (Jinja2): a model card
 (details with the backbone and the weights actually used, intended and out-of-scope uses,
 training and evaluation data with their diagnosis mix, headline metrics with CIs, ethical
-considerations, caveats), the training recipe, one section per task, a Grad-CAM figure, a
-section for the student's own discussion. The HTML file embeds every figure (base64 PNG), so
+considerations), its Limitations, the training recipe, one section per task, a Grad-CAM
+figure, the student's own exploration of the data (notebook 01) and discussion (02-04), read
+from their saved notebooks (:mod:`casekit.answers`). It carries the author and the date and
+opens with a one-paragraph summary: it is what a student hands in. Run folders appear by name,
+never as a machine's absolute path. The HTML file embeds every figure (base64 PNG), so
 it is one self-contained file. This module only renders: it computes no metric itself.
 
 Dataset facts come from the registry (:mod:`casekit.datasets.registry`) and appear only for
@@ -21,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import base64
+import datetime
 import os
 import shutil
 from collections.abc import Sequence
@@ -33,6 +37,7 @@ import pandas as pd
 from markdown.extensions.toc import slugify
 
 from casekit import plots
+from casekit.answers import Answer
 from casekit.datasets.registry import DatasetSpec, get_spec
 from casekit.evaluation import MIN_SUBGROUP, Evaluation, evaluate_run
 from casekit.io import write_text_atomic
@@ -81,7 +86,9 @@ def write_results_document(runs: str | os.PathLike[str] | Run | Sequence, *,
                            title: str = "Skin-lesion classifier: results",
                            n_boot: int = 1000, seed: int = 0,
                            target_sensitivity: float = 0.9, n_boot_subgroups: int = 200,
-                           dpi: int = 150, progress: bool = True) -> dict:
+                           dpi: int = 150, progress: bool = True, author: str = "",
+                           answers: Sequence[Answer] = (),
+                           date: datetime.date | None = None) -> dict:
     """Evaluate run folders and write ``results.md``, ``results.html``, ``metrics.json``
     and the PNG figures.
 
@@ -97,6 +104,11 @@ def write_results_document(runs: str | os.PathLike[str] | Run | Sequence, *,
         n_boot_subgroups: resamples per subgroup.
         dpi: resolution of the PNG figures (dots per inch).
         progress: show progress bars.
+        author: the student's name, printed under the title ("" leaves a line to fill in).
+        answers: the student's written answers (:func:`casekit.answers.written_answers`):
+            notebook 01's go into "Exploring the data", 02-04's into "Your discussion";
+            unanswered questions are listed as such. None given: the sections hold prompts.
+        date: the document's date (default: today).
 
     Returns:
         ``{"markdown": Path, "html": Path, "metrics": Path, "figures": {name: Path}}``.
@@ -115,6 +127,11 @@ def write_results_document(runs: str | os.PathLike[str] | Run | Sequence, *,
     ]
     figures = _figures(evaluations, out_dir, n_boot=n_boot, seed=seed, dpi=dpi)
     context = _context(evaluations, title=title, figures=figures)
+    context.update(author=author, date=(date or datetime.date.today()).isoformat(),
+                   summary=_summary(evaluations, context["tasks"]),
+                   exploration=[a for a in answers if a.notebook.startswith("01")],
+                   discussion=[a for a in answers if not a.notebook.startswith("01")],
+                   has_answers=bool(answers))
     document = render_markdown(context, figure=lambda name: f"figures/{name}.png")
     body = markdown.markdown(
         render_markdown(context, figure=lambda name: _data_uri(figures[name]), for_html=True),
@@ -357,7 +374,8 @@ def _card(evaluations: list[Evaluation], spec: DatasetSpec | None, tasks: list[d
         "casekit version": {k: i.get("casekit_version", NOT_RECORDED)
                             for k, i in columns.items()},
         "seeds": {k: _describe(i.get("seeds", NOT_RECORDED)) for k, i in columns.items()},
-        "run folder": {k: str(e.run.path) for k, e in zip(columns, evaluations, strict=True)},
+        "run folder": {k: _folder_name(e.run.path)
+                       for k, e in zip(columns, evaluations, strict=True)},
         "notes": {k: i.get("notes", "") for k, i in columns.items()},
     }
     details = pd.DataFrame(rows).T.rename_axis("property")
@@ -497,6 +515,37 @@ def _recipe_value(info: dict, key: str) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_describe(v)}" for k, v in value.items())
     return _describe(value)
+
+
+def _summary(evaluations: list[Evaluation], tasks: list[dict]) -> str:
+    """One paragraph: what was evaluated, on how many patients, the headline numbers."""
+    word = _group_word(evaluations[0].run.info)
+    parts = []
+    for task, e in zip(tasks, evaluations, strict=True):
+        values = e.report["metrics"]
+        names = ("auroc",) if task["kind"] == "binary" else ("balanced_accuracy",)
+        numbers = [f"{_METRIC_NAMES[n]} {_estimate(values[n])}" for n in names]
+        if e.operating_point is not None:
+            rates = e.operating_point["metrics"]
+            numbers.append(f"at the threshold chosen on validation a sensitivity of "
+                           f"{_estimate(rates['sensitivity'])} and a specificity of "
+                           f"{_estimate(rates['specificity'])}")
+        parts.append(f"on the {task['short']} task the model ({e.run.info.get('model', 'a CNN')}) "
+                     f"reached {' and '.join(numbers)} on {task['n_images']} {task['split']} "
+                     f"images of {task['n_groups']} {word}s")
+    data = ("synthetic stand-in images, so the numbers only show that the pipeline runs"
+            if evaluations[0].run.info["synthetic"]
+            else f"the {evaluations[0].run.info['dataset']} photographs")
+    return (f"This document evaluates a skin-lesion classifier trained on {data}: "
+            f"{'; '.join(parts)} ({tasks[0]['ci']} bootstrap intervals over {word}s in "
+            "brackets). "
+            "The intervals, the small classes and the limitations below say how far these "
+            "figures can be trusted; none of it makes the model a diagnostic tool.")
+
+
+def _folder_name(path: Path) -> str:
+    """A run folder by its last two names (``runs/binary``): no machine's absolute path."""
+    return "/".join(Path(path).parts[-2:])
 
 
 # --------------------------------------------------------------------------- helpers

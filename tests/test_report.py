@@ -8,6 +8,7 @@ DOM has every section; a screenshot shows the synthetic banner and the degenerat
 from __future__ import annotations
 
 import base64
+import datetime
 import io
 import json
 import re
@@ -23,17 +24,18 @@ from PIL import Image
 from sklearn import metrics as skm
 
 from casekit import plots
+from casekit.answers import course_notebooks, written_answers
 from casekit.datasets.registry import get_spec
 from casekit.report import write_results_document
 from casekit.runs import load_run, save_run, save_run_figure
 
 CARD = ["## Model card", "### Model details", "### Intended use", "### Out-of-scope uses",
         "### Training and evaluation data", "### Metrics", "### Ethical considerations",
-        "### Caveats and recommendations", "## Training recipe"]
+        "## Limitations", "## Training recipe"]
 TASK = ["### Metrics ({short})", "### ROC and precision–recall curves ({short})",
         "### Confusion matrix ({short})", "### Calibration ({short})",
         "### Subgroup results ({short})"]
-END = ["## Grad-CAM", "## Your discussion", "## Not a diagnostic tool"]
+END = ["## Grad-CAM", "## Exploring the data", "## Your discussion", "## Not a diagnostic tool"]
 BINARY = "## Binary task: cancer vs not cancer"
 SIXCLASS = "## Six-class task: ACK, BCC, MEL, NEV, SCC, SEK"
 FAST = {"n_boot": 30, "n_boot_subgroups": 5, "dpi": 40, "progress": False}
@@ -47,7 +49,7 @@ RECIPE = {"weights": "imagenet", "weights_reason": "cached ImageNet weights",
 
 
 def _sections(binary: bool, sixclass: bool) -> list[str]:
-    expected = list(CARD)
+    expected = ["## Summary", *CARD]
     for present, title, short in ((binary, BINARY, "binary"), (sixclass, SIXCLASS, "6-class")):
         if present:
             expected += [title, *(s.format(short=short) for s in TASK)]
@@ -283,3 +285,55 @@ def test_document_warns_about_leaked_groups(tmp_path):
     save_run(tmp_path, frame, make_info("binary"))
     paths = write_results_document(tmp_path, **FAST)
     assert "appear in more than one split" in paths["markdown"].read_text(encoding="utf-8")
+
+
+def _notebook(path, answers: dict[str, str]) -> None:
+    """A saved notebook holding one question and answer cell per grade id."""
+    cells = []
+    for grade_id, text in answers.items():
+        cells.append({"cell_type": "markdown", "metadata": {},
+                      "source": [f"**Question (2 points).** What does {grade_id} show?\n",
+                                 "\n", "Details the document leaves out."]})
+        cells.append({"cell_type": "markdown", "source": text, "metadata": {
+            "nbgrader": {"solution": True, "grade": True, "grade_id": grade_id}}})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}), encoding="utf-8")
+
+
+def test_the_hand_in_has_author_summary_answers_limitations_and_no_absolute_path(folders,
+                                                                                 tmp_path):
+    course = tmp_path / "notebooks"
+    _notebook(course / "01_eda" / "01_eda.ipynb", {"answer_who": "Mostly fair skin, BCC first."})
+    _notebook(course / "02_binary" / "Copy of 02_binary.ipynb",
+              {"answer_split": "Patients never cross splits.", "answer_curve": "YOUR ANSWER HERE"})
+    _notebook(course / "04_evaluation" / "04_evaluation.ipynb", {"answer_ci": ""})
+    found = course_notebooks(course / "04_evaluation", course / "01_eda", course / "02_binary")
+    assert [p.name for p in found] == ["01_eda.ipynb", "Copy of 02_binary.ipynb",
+                                       "04_evaluation.ipynb"]
+    answers = written_answers(found)
+    assert [(a.notebook, a.grade_id, a.answered) for a in answers] == [
+        ("01_eda", "answer_who", True), ("02_binary", "answer_split", True),
+        ("02_binary", "answer_curve", False), ("04_evaluation", "answer_ci", False)]
+    assert answers[0].question == "What does answer_who show?"
+
+    paths = write_results_document(folders / "binary", out_dir=tmp_path / "doc", **FAST,
+                                   author="Ada Student", answers=answers,
+                                   date=datetime.date(2026, 12, 8))
+    text = paths["markdown"].read_text(encoding="utf-8")
+    assert "**Author:** Ada Student · **Date:** 2026-12-08" in text
+    summary = text.split("## Summary")[1].split("\n## ")[0]
+    assert re.search(r"on \d+ test images of \d+ patients", summary), summary
+    assert "synthetic stand-in images" in summary and "AUROC" in summary
+    limitations = text.split("\n## Limitations\n")[1].split("\n## ")[0]
+    assert "Same-source test set" in limitations
+    exploration = text.split("\n## Exploring the data\n")[1].split("\n## ")[0]
+    assert "Mostly fair skin, BCC first." in exploration and "02_binary" not in exploration
+    discussion = text.split("\n## Your discussion\n")[1].split("\n## ")[0]
+    assert "**02_binary · What does answer_split show?**" in discussion
+    assert "Patients never cross splits." in discussion
+    assert discussion.count("*(not answered yet)*") == 2, "empty answers are shown as such"
+    assert str(folders) not in text and str(tmp_path) not in text, "no absolute path"
+    assert f"| run folder | {folders.name}/binary |" in text, "the folder by name only"
+    html = paths["html"].read_text(encoding="utf-8")
+    assert "Ada Student" in html and str(folders) not in html
