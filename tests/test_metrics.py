@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
+from sklearn.metrics import roc_auc_score
 
 from casekit import metrics
-from casekit.metrics.bootstrap import bootstrap_weights, percentile_ci
+from casekit.metrics.bootstrap import bootstrap_by_patient, bootstrap_weights, percentile_ci
+from casekit.metrics.inputs import group_codes
 from casekit.metrics.ranking import resampled_auroc, resampled_average_precision
 
 
@@ -437,3 +439,36 @@ def test_clear_errors_on_bad_input():
         metrics.multiclass_report([0, 1], [[2.0, 1.0], [0.0, 3.0]], ["a", "b"], n_boot=5)
     with pytest.raises(ValueError, match="shape"):
         metrics.multiclass_report([0, 1], [[0.5, 0.5], [0.5, 0.5]], ["a", "b", "c"], n_boot=5)
+
+
+def test_the_plain_patient_loop_gives_the_reports_numbers():
+    """binary_report's interval is the percentile of what the loop notebook 04 teaches gives."""
+    rng = np.random.default_rng(42)
+    patients = rng.integers(0, 40, 150)
+    y = (rng.random(150) < 0.3).astype(int)
+    score = np.clip(0.35 * y + 0.65 * rng.random(150), 0, 1)
+    loop = bootstrap_by_patient(roc_auc_score, y, score, patients, n_boot=300, seed=7)
+    fast = metrics.bootstrap_stats({"auroc": lambda w: resampled_auroc(y, score, w)}, len(y),
+                                   group_codes(patients, len(y)), n_boot=300, seed=7)["auroc"]
+    np.testing.assert_allclose(fast, loop, rtol=0, atol=1e-12)
+    report = metrics.binary_report(y, score, patients, n_boot=300, seed=7, progress=False)
+    low, high, n_valid = metrics.percentile_ci(loop)
+    auroc = report["metrics"]["auroc"]
+    assert (auroc.ci_low, auroc.ci_high, auroc.n_valid) == (pytest.approx(float(low)),
+                                                            pytest.approx(float(high)), n_valid)
+    assert (auroc.n_units, auroc.unit, auroc.note) == (len(set(patients)), "patients", "")
+
+
+def test_fewer_than_five_patients_give_no_interval_and_say_so():
+    y = np.array([0, 1, 0, 1, 0, 1, 1, 0])
+    score = np.array([0.1, 0.8, 0.3, 0.7, 0.2, 0.9, 0.6, 0.4])
+    report = metrics.binary_report(y, score, [1, 1, 2, 2, 3, 3, 4, 4], n_boot=50, progress=False)
+    auroc = report["metrics"]["auroc"]
+    assert auroc["value"] == 1.0 and np.isnan(auroc["ci_low"]) and np.isnan(auroc["ci_high"])
+    assert auroc["note"] == "too few patients for an interval (n = 4)"
+    assert metrics.format_estimate(auroc) == "1.000 (too few patients for an interval (n = 4))"
+    assert str(auroc) == metrics.format_estimate(auroc)
+    by_image = metrics.binary_report(y, score, n_boot=50, progress=False)["metrics"]["auroc"]
+    assert by_image.note == "" and by_image.n_units == 8 and by_image.unit == "images"
+    assert json.loads(json.dumps(metrics.to_jsonable(report["metrics"])))["auroc"]["note"] \
+        == "too few patients for an interval (n = 4)"

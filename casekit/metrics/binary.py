@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from casekit.metrics.bootstrap import bootstrap_info, bootstrap_stats, estimate
+from casekit.metrics.bootstrap import bootstrap_info, bootstrap_stats, bootstrap_units, estimate
 from casekit.metrics.calibration import (
     expected_calibration_error,
     reliability_curve,
@@ -53,7 +53,9 @@ def binary_report(
     ``y_true`` holds 0/1 labels and ``y_score`` the probability of class 1; an image is
     called positive when ``score >= threshold``. Give ``groups`` (patient or lesion id
     per image) so the bootstrap resamples groups, not images. Returns a dict:
-    ``metrics`` (name → ``{"value", "ci_low", "ci_high", "n_valid"}``), ``confusion_matrix``
+    ``metrics`` (name → :class:`~casekit.metrics.bootstrap.Estimate`: ``value``, ``ci_low``,
+    ``ci_high``, ``n_valid``, ``note``, e.g. "too few patients for an interval (n = 4)"
+    below five patients), ``confusion_matrix``
     (``counts`` and row-normalised ``normalised`` DataFrames), ``threshold_for_sensitivity``,
     ``calibration`` (reliability bins; None when scores are not probabilities),
     ``subgroups`` (see :func:`subgroup_table`) and bookkeeping (n, bootstrap settings).
@@ -88,18 +90,23 @@ def binary_report(
         stats["ece"] = lambda w: resampled_ece(w, y, s, n_bins)
     samples = bootstrap_stats(stats, len(y), codes, n_boot=n_boot, seed=seed, progress=progress)
 
+    n_units, unit = bootstrap_units(codes, len(y))
+
+    def with_ci(value: float, resampled: np.ndarray) -> dict:
+        return estimate(value, resampled, ci, n_units=n_units, unit=unit)
+
     point = threshold_stats(y, s, threshold)
     tp, fp, tn, fn = samples["counts"].T
     rate_samples = binary_rates(tp, fp, tn, fn)
     metrics = {
-        "auroc": estimate(roc_auc_score(y, s), samples["auroc"], ci),
-        "auprc": estimate(average_precision_score(y, s), samples["auprc"], ci),
+        "auroc": with_ci(roc_auc_score(y, s), samples["auroc"]),
+        "auprc": with_ci(average_precision_score(y, s), samples["auprc"]),
     }
-    metrics.update({name: estimate(point[name], rate_samples[name], ci) for name in BINARY_RATES})
+    metrics.update({name: with_ci(point[name], rate_samples[name]) for name in BINARY_RATES})
     calibration = None
     if is_probability:
         ece = expected_calibration_error(y, s, n_bins=n_bins)
-        metrics["ece"] = estimate(ece, samples["ece"], ci)
+        metrics["ece"] = with_ci(ece, samples["ece"])
         calibration = {"bins": reliability_curve(y, s, n_bins=n_bins), "n_bins": n_bins}
 
     counts = np.array([[point["tn"], point["fp"]], [point["fn"], point["tp"]]])
@@ -157,9 +164,11 @@ def operating_point(
     )
     point = threshold_stats(y, s, threshold)
     rates = binary_rates(*samples["counts"].T)
+    n_units, unit = bootstrap_units(codes, len(y))
     return {
         "threshold": float(threshold),
         "counts": {name: point[name] for name in ("tp", "fp", "tn", "fn")},
-        "metrics": {name: estimate(point[name], rates[name], ci) for name in BINARY_RATES},
+        "metrics": {name: estimate(point[name], rates[name], ci, n_units=n_units, unit=unit)
+                    for name in BINARY_RATES},
         "bootstrap": bootstrap_info(n_boot, ci, seed, codes),
     }

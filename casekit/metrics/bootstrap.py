@@ -122,19 +122,97 @@ def percentile_ci(
     return low, high, n_valid
 
 
-def estimate(value: float, samples: np.ndarray, ci: float = 0.95) -> dict[str, float]:
-    """One metric as ``{"value", "ci_low", "ci_high", "n_valid"}`` (plain Python numbers).
+#: Fewer patients (or images, without groups) than this give no interval: a resample of
+#: four patients can only repeat them, and its percentiles describe nothing.
+MIN_UNITS = 5
+
+
+class Estimate(dict):
+    """One metric: ``value``, ``ci_low``, ``ci_high`` (NaN when there is no interval),
+    ``n_valid`` (resamples where it was defined), ``n_units`` and ``unit`` (how many
+    patients, or images, were resampled) and ``note`` (why there is no interval, or "").
+
+    A dict, so reports stay plain data (JSON, tables); the keys read as attributes too,
+    and ``str()`` is what a notebook shows.
+
+    Example:
+        >>> str(estimate(0.75, np.full(100, 0.7), n_units=4))
+        '0.750 (too few patients for an interval (n = 4))'
+    """
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __str__(self) -> str:
+        value = f"{self['value']:.3f}"
+        if self.get("note"):
+            return f"{value} ({self['note']})"
+        low, high = self.get("ci_low"), self.get("ci_high")
+        if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
+            return value
+        return f"{value} ({low:.3f}–{high:.3f})"
+
+
+def estimate(value: float, samples: np.ndarray, ci: float = 0.95, *,
+             n_units: int | None = None, unit: str = "patients") -> Estimate:
+    """One metric as an :class:`Estimate` (plain Python numbers).
 
     Value and bounds are rounded to ``DECIMALS`` places: far below any difference that
-    matters, enough to print 1.0 rather than 0.9999999999999999.
+    matters, enough to print 1.0 rather than 0.9999999999999999. With ``n_units`` (the
+    patients, or images, the bootstrap resampled) fewer than :data:`MIN_UNITS`, or a
+    resample set where the metric was mostly undefined, there is no interval and ``note``
+    says ``"too few patients for an interval (n = 4)"``.
     """
     low, high, n_valid = percentile_ci(samples, ci=ci)
-    return {
-        "value": round(float(value), DECIMALS),
-        "ci_low": float(low),
-        "ci_high": float(high),
-        "n_valid": int(n_valid),
-    }
+    too_few = n_units is not None and n_units < MIN_UNITS
+    if too_few:
+        low = high = np.nan
+    note = ""
+    if n_units is not None and (too_few or not (np.isfinite(low) and np.isfinite(high))):
+        note = f"too few {unit} for an interval (n = {n_units})"
+    return Estimate(value=round(float(value), DECIMALS), ci_low=float(low),
+                    ci_high=float(high), n_valid=int(n_valid), n_units=n_units, unit=unit,
+                    note=note)
+
+
+def bootstrap_by_patient(metric: Callable[[np.ndarray, np.ndarray], float], y_true, y_score,
+                         groups=None, *, n_boot: int = 1000, seed: int = 0) -> np.ndarray:
+    """The patient bootstrap as the plain loop notebook 04 teaches: one value per resample.
+
+    Each resample draws as many patients as there are, with replacement; every image of a
+    drawn patient comes along as often as the patient was drawn; ``metric(y, score)`` is
+    computed on the images drawn (NaN when they hold one class only). The reports compute
+    exactly these numbers faster (:func:`bootstrap_stats`: the same draws, as weights);
+    a test checks that both agree.
+
+    Example:
+        >>> from sklearn.metrics import roc_auc_score
+        >>> y, s = np.array([0, 1, 0, 1, 1, 0]), np.array([.1, .9, .4, .6, .3, .2])
+        >>> bootstrap_by_patient(roc_auc_score, y, s, [1, 1, 2, 2, 3, 3], n_boot=3).shape
+        (3,)
+    """
+    y, s = np.asarray(y_true), np.asarray(y_score)
+    patient = group_codes(groups, len(y))
+    patient = np.arange(len(y)) if patient is None else patient
+    n_patients = int(patient.max()) + 1
+    rng = np.random.default_rng(seed)
+    values = np.full(n_boot, np.nan)
+    for b in range(n_boot):
+        times_drawn = rng.multinomial(n_patients, np.full(n_patients, 1.0 / n_patients))
+        rows = np.repeat(np.arange(len(y)), times_drawn[patient])
+        if len(np.unique(y[rows])) == 2:
+            values[b] = metric(y[rows], s[rows])
+    return values
+
+
+def bootstrap_units(group_ids, n_items: int) -> tuple[int, str]:
+    """How many units a bootstrap resamples, and their name: ``(80, "patients")``."""
+    if group_ids is None:
+        return n_items, "images"
+    return int(np.max(group_ids)) + 1, "patients"
 
 
 def bootstrap_info(n_boot: int, ci: float, seed: int, group_ids) -> dict:

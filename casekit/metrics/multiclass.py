@@ -26,7 +26,13 @@ from sklearn.metrics import (
     top_k_accuracy_score,
 )
 
-from casekit.metrics.bootstrap import bootstrap_info, bootstrap_stats, estimate, percentile_ci
+from casekit.metrics.bootstrap import (
+    bootstrap_info,
+    bootstrap_stats,
+    bootstrap_units,
+    estimate,
+    percentile_ci,
+)
 from casekit.metrics.calibration import (
     confidence_and_correct,
     confidence_calibration,
@@ -102,26 +108,29 @@ def multiclass_report(
     auprc = one_vs_rest(average_precision_score, y, p)
     calibration = confidence_calibration(y, p, n_bins=n_bins)
 
+    n_units, unit = bootstrap_units(codes, len(y))
+    units = {"n_units": n_units, "unit": unit}
     metrics = {
         f"top{t}_accuracy": estimate(
-            top_k_accuracy_score(y, p, k=t, labels=np.arange(k)), samples["top_k"][:, i], ci
+            top_k_accuracy_score(y, p, k=t, labels=np.arange(k)), samples["top_k"][:, i], ci,
+            **units,
         )
         for i, t in enumerate(top_ks)
     }
     metrics.update(
         {
             "balanced_accuracy": estimate(  # mean recall of the classes present in y_true
-                point_rates["balanced_accuracy"][0], rates["balanced_accuracy"], ci
+                point_rates["balanced_accuracy"][0], rates["balanced_accuracy"], ci, **units
             ),
             "macro_f1": estimate(
                 f1_score(y, predicted, labels=present, average="macro", zero_division=0),
-                rates["macro_f1"], ci,
+                rates["macro_f1"], ci, **units,
             ),
-            "macro_auroc": estimate(np.nanmean(auroc), nanmean_rows(samples["auroc"]), ci),
-            "macro_auprc": estimate(np.nanmean(auprc), nanmean_rows(samples["auprc"]), ci),
-            "ece": estimate(calibration["ece"], samples["ece"], ci),
+            "macro_auroc": estimate(np.nanmean(auroc), nanmean_rows(samples["auroc"]), ci, **units),
+            "macro_auprc": estimate(np.nanmean(auprc), nanmean_rows(samples["auprc"]), ci, **units),
+            "ece": estimate(calibration["ece"], samples["ece"], ci, **units),
             "classwise_ece": estimate(
-                calibration["classwise_ece"], samples["classwise_ece"], ci
+                calibration["classwise_ece"], samples["classwise_ece"], ci, **units
             ),
         }
     )

@@ -23,12 +23,16 @@ def metrics_table(report: Mapping) -> pd.DataFrame:
 
 
 def format_estimate(entry: Mapping, *, digits: int = 3) -> str:
-    """``0.912 (0.887–0.934)``; the interval is left out when it could not be computed.
+    """``0.912 (0.887–0.934)``; without an interval, its reason or the value alone.
 
-    ``entry`` is ``{"value", "ci_low", "ci_high"}`` as in a report's ``metrics``; a NaN
-    value prints as ``nan`` (say in words why it is undefined where you show it).
+    ``entry`` is ``{"value", "ci_low", "ci_high"}`` as in a report's ``metrics``; an
+    :class:`~casekit.metrics.bootstrap.Estimate`'s ``note`` is shown instead of a missing
+    interval: ``0.750 (too few patients for an interval (n = 4))``. A NaN value prints
+    as ``nan`` (say in words why it is undefined where you show it).
     """
     value = f"{entry['value']:.{digits}f}"
+    if entry.get("note"):
+        return f"{value} ({entry['note']})"
     low, high = entry.get("ci_low"), entry.get("ci_high")
     if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
         return value
