@@ -71,6 +71,7 @@ from casekit.history import merge_histories
 from casekit.io import save_figure, write_text_atomic
 from casekit.metrics import to_jsonable
 from casekit.metrics.inputs import probability_rows
+from casekit.splits import SPLITS
 
 RUN_FILE = "run.json"
 PREDICTIONS_FILE = "predictions.csv"
@@ -84,7 +85,6 @@ RECIPE_KEYS = (
 )
 ID_COLUMNS = ("image_id", "group_id", "split", "y_true")
 SUBGROUP_COLUMNS = ("sex", "age", "site", "skin_type")
-SPLITS = ("train", "val", "test")
 TASKS = ("binary", "multiclass")
 
 
