@@ -9,8 +9,9 @@ processes it starts (papermill, nbgrader), so notebooks always run in this envir
 :class:`SandboxedKernelManager` starts such a kernel inside a
 :class:`casekit_course.sandbox.Sandbox`: it gives the kernel a private folder (a throw-away
 copy of the notebook's folder, a home, and the connection file), talks to it over Unix
-sockets in that folder (TCP cannot cross the sandbox's empty network) and deletes the folder
-when the kernel is gone.
+sockets in that folder (TCP cannot cross the sandbox's empty network), puts the sandbox in
+control groups bounding its memory and processes where the machine allows, and deletes the
+folder when the kernel is gone.
 
 Example:
     >>> from casekit_course.kernel import use_this_python
@@ -30,6 +31,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from ipykernel.kernelspec import write_kernel_spec
@@ -37,7 +39,14 @@ from jupyter_client import AsyncKernelManager
 from traitlets import Instance
 
 from casekit.io import atomic_path
-from casekit_course.sandbox import Limits, Sandbox, prepare_folder
+from casekit_course.sandbox import (
+    Limits,
+    Sandbox,
+    join_cgroups,
+    make_cgroups,
+    prepare_folder,
+    remove_cgroups,
+)
 
 KERNEL_NAME = "python3"
 #: Kernels log only errors: ipykernel warns "running over TCP without encryption" at every
@@ -107,6 +116,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     sandbox = Instance(Sandbox, args=())
     limits = Instance(Limits, args=())
     _folder: Path | None = None
+    _cgroups: list[Path] = []
 
     async def _async_pre_start_kernel(self, **kw):
         """Make the kernel's private folder, with its connection file and sockets in it."""
@@ -131,6 +141,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         command = self.sandbox.command(kernel_cmd, folder=folder, limits=self.limits, env=env,
                                        name=self._container_name())
         self.log.debug("Sandboxed kernel: %s", command)
+        if self.sandbox.kind == "bwrap":  # containers bound memory and processes themselves
+            self._cgroups = make_cgroups(self._container_name(), self.limits)
+            kw["preexec_fn"] = partial(join_cgroups, self._cgroups)
         await super()._async_launch_kernel(command, **{**kw, "cwd": str(folder)})
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
@@ -141,7 +154,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources
 
     def _container_name(self) -> str:
-        return f"casekit-{self._folder.name}" if self._folder else ""
+        return self._folder.name if self._folder else ""  # casekit-kernel-...
 
     def _remove_folder(self) -> None:
         if self._folder is None:
@@ -149,5 +162,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         stop = self.sandbox.stop_command(self._container_name())
         if stop:
             subprocess.run(stop, capture_output=True, timeout=60, check=False)
+        remove_cgroups(self._cgroups)
+        self._cgroups = []
         shutil.rmtree(self._folder, ignore_errors=True)
         self._folder = None

@@ -31,6 +31,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,6 +228,69 @@ def prepare_folder(folder: Path, *, submission: Path | None) -> None:
         uid = FIRST_UID + secrets.randbelow(UID_COUNT)
         for path in [folder, *folder.rglob("*")]:
             os.lchown(path, uid, uid)
+
+
+def make_cgroups(name: str, limits: Limits) -> list[Path]:
+    """Control groups named ``name`` that bound a whole sandbox's memory and processes.
+
+    Made where this process may (root with cgroup v1 controllers, or a cgroup v2 tree with
+    ``memory`` and ``pids`` delegated); elsewhere ``[]``, and the per-process limits set
+    inside the sandbox remain. Join them with :func:`join_cgroups` before exec; remove them
+    with :func:`remove_cgroups`.
+
+    Example:
+        >>> groups = make_cgroups("casekit-kernel-1", Limits())  # doctest: +SKIP
+    """
+    try:
+        lines = Path("/proc/self/cgroup").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    own = dict(line.split(":", 2)[1:] for line in lines if line.count(":") >= 2)
+    wanted = {"memory": ("memory.limit_in_bytes", limits.memory_bytes),
+              "pids": ("pids.max", limits.processes)}
+    if set(wanted) <= set(own):  # cgroup v1: one tree per controller
+        places = [(Path("/sys/fs/cgroup", c, own[c].lstrip("/")), {f: v}) for c, (f, v)
+                  in wanted.items()]
+    elif "" in own and Path("/sys/fs/cgroup/cgroup.controllers").exists():  # cgroup v2
+        places = [(Path("/sys/fs/cgroup", own[""].lstrip("/")),
+                   {"memory.max": limits.memory_bytes, "memory.swap.max": 0,
+                    "pids.max": limits.processes})]
+    else:
+        return []
+    made: list[Path] = []
+    try:
+        for base, settings in places:
+            group = base / name
+            group.mkdir()
+            made.append(group)
+            for setting, value in settings.items():
+                (group / setting).write_text(str(value), encoding="ascii")
+    except OSError:  # not allowed here (not root, controllers not delegated)
+        remove_cgroups(made)
+        return []
+    return made
+
+
+def join_cgroups(groups: Sequence[Path]) -> None:
+    """Move this process into ``groups`` (its children follow); run in the child before exec."""
+    for group in groups:
+        try:
+            (group / "cgroup.procs").write_text(str(os.getpid()), encoding="ascii")
+        except OSError:
+            pass  # the rlimits inside the sandbox still bound each process
+
+
+def remove_cgroups(groups: Sequence[Path]) -> None:
+    """Remove control groups made by :func:`make_cgroups` once their processes are gone."""
+    for group in groups:
+        for _ in range(50):  # the dying sandbox's processes leave within moments
+            try:
+                group.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
 
 
 def _uid(folder: Path) -> int:

@@ -9,6 +9,7 @@ loops forever in a function that three cells call: one notebook timeout, not thr
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -20,13 +21,15 @@ from traitlets.config import Config
 
 from casekit_course import course_root
 from casekit_course.guard import CUT, GuardedExecute
-from casekit_course.kernel import notebook_environment
+from casekit_course.kernel import SandboxedKernelManager, notebook_environment
 from casekit_course.sandbox import (
     Limits,
     Sandbox,
     SandboxUnavailable,
     find_sandbox,
+    make_cgroups,
     prepare_folder,
+    remove_cgroups,
     sandbox_config,
 )
 
@@ -228,3 +231,33 @@ def test_the_config_carries_the_limits(tmp_path):
     mounts = [command[i + 1] for i, a in enumerate(command) if a in ("--bind", "--ro-bind")]
     assert str(course_root()) not in mounts, "the repository root is never mounted"
     assert str(course_root() / "casekit") in mounts, "only its installed casekit package"
+
+
+def test_control_groups_hold_the_whole_sandbox_where_the_machine_allows(tmp_path):
+    """As root with cgroups (this machine, CI): memory and processes of the whole sandbox."""
+    limits = Limits(memory_bytes=2**30, processes=100)
+    probe = make_cgroups("casekit-probe", limits)
+    remove_cgroups(probe)
+    with notebook_environment():
+        groups, settings, processes, pid = asyncio.run(_kernel_cgroups(limits, tmp_path))
+    assert len(groups) == len(probe), "made whenever the machine allows"
+    if probe:
+        assert settings.get("pids.max") == "100"
+        assert (settings.get("memory.limit_in_bytes") or settings["memory.max"]) == str(2**30)
+        assert all(str(pid) in members for members in processes), "the sandbox is in them"
+    assert not any(g.exists() for g in groups), "removed with the kernel"
+
+
+async def _kernel_cgroups(limits: Limits, folder: Path):
+    km = SandboxedKernelManager(kernel_name="python3", sandbox=find_sandbox("bwrap"),
+                                limits=limits)
+    await km.start_kernel(cwd=str(folder))
+    try:
+        groups = list(km._cgroups)
+        settings = {f.name: f.read_text(encoding="ascii").strip()
+                    for g in groups for f in g.iterdir()
+                    if f.name in ("memory.limit_in_bytes", "memory.max", "pids.max")}
+        processes = [(g / "cgroup.procs").read_text(encoding="ascii").split() for g in groups]
+        return groups, settings, processes, km.provisioner.pid
+    finally:
+        await km.shutdown_kernel(now=True)
