@@ -45,18 +45,20 @@ SKIP_TAG = "skip-when-grading"
 
 
 def is_heavy(cell: MutableMapping[str, Any]) -> bool:
-    """A plain code cell (no nbgrader metadata) tagged :data:`SKIP_TAG`.
+    """A code cell tagged :data:`SKIP_TAG` that is neither a test nor locked.
 
-    A cell with nbgrader metadata (an answer, a test) is never heavy, whatever its tags:
-    a tag cannot switch a test off.
+    A student's answer cell may be heavy (the training calls they write); a test cell or a
+    locked cell (given code, test set-up) never is, whatever its tags: a tag cannot switch
+    a test or its set-up off.
 
     Example:
         >>> is_heavy({"cell_type": "code", "metadata": {"tags": [SKIP_TAG]}, "source": ""})
         True
     """
     metadata = cell.get("metadata", {})
+    nbgrader = metadata.get("nbgrader", {})
     return (cell.get("cell_type") == "code" and SKIP_TAG in metadata.get("tags", [])
-            and not metadata.get("nbgrader"))
+            and not nbgrader.get("grade") and not nbgrader.get("locked"))
 
 
 def strip_hidden_tests(source: str) -> str:

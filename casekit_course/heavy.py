@@ -8,8 +8,8 @@ preprocessor) swaps the cell's source for one line that prints why it was skippe
 notebook and the feedback show what the student wrote, with the note as its output.
 
 The tag and the test for it live in :mod:`casekit.graded` (the self-check skips the same
-cells). Only plain cells are skipped: a cell with nbgrader metadata (an answer, a test, a locked
-set-up cell) always runs, whatever its tags, so a tag can never switch a test off. Cells
+cells). Plain cells and students' answer cells are skipped; a test cell or a locked cell
+always runs, whatever its tags, so a tag can never switch a test or its set-up off. Cells
 after a skipped one must not need what it computed (they use a reference run instead).
 
 Example (``nbgrader_config.py``):

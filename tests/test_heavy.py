@@ -27,7 +27,8 @@ from casekit_course.kernel import notebook_environment
 
 
 def _notebook(folder, marker):
-    """Answer, heavy cell (writes ``marker``), test cell tagged heavy too, a plain test."""
+    """An answer; a heavy plain cell and a heavy answer cell (each would write ``marker``);
+    a locked set-up cell and a test cell, both tagged heavy (they must run); a plain test."""
     def cell(source, tags=(), **nbgrader):
         c = nbformat.v4.new_code_cell(source)
         if tags:
@@ -36,14 +37,17 @@ def _notebook(folder, marker):
             c.metadata["nbgrader"] = {"schema_version": 3, "locked": False, **nbgrader}
         return c
 
-    heavy = f"open({str(marker)!r}, 'w').write('trained')\nhistory = 'trained'"
+    write = f"open({str(marker)!r}, 'a').write('trained')"
     nb = nbformat.v4.new_notebook(cells=[
         cell("def double(x):\n    return 2 * x", solution=True, grade=False,
              grade_id="double"),
-        cell(heavy, tags=[SKIP_TAG]),
+        cell(write, tags=[SKIP_TAG]),
+        cell(write, tags=[SKIP_TAG], solution=True, grade=False, grade_id="train"),
+        cell("x = 2", tags=[SKIP_TAG], solution=False, grade=False, grade_id="setup_x",
+             locked=True),
         cell("assert double(2) == 5, 'a tagged test still runs'", tags=[SKIP_TAG],
              solution=False, grade=True, grade_id="test_tagged", points=1, locked=True),
-        cell("assert double(2) == 4, 'twice x'", solution=False, grade=True,
+        cell("assert double(x) == 4, 'twice x'", solution=False, grade=True,
              grade_id="test_double", points=1, locked=True),
     ])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
@@ -83,6 +87,7 @@ def test_the_graded_notebook_shows_the_students_source_and_the_note(tmp_path):
     assert not marker.exists()
     assert [c.source for c in nb.cells] == sources, "every source as the student wrote it"
     assert nb.cells[1].outputs[0].text == SKIPPED_NOTE + "\n"
+    assert nb.cells[2].outputs[0].text == SKIPPED_NOTE + "\n", "an answer cell can be heavy"
     assert all("casekit_skipped_source" not in c.metadata for c in nb.cells)
 
 
