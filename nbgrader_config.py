@@ -67,8 +67,8 @@ c.Execute.extra_arguments = [
 # Keep long student outputs out of the gradebook and the feedback: GuardedExecute keeps at
 # most output_bytes of one output (a cell's stream, an image) and notebook_output_bytes of
 # the whole notebook, images included, and says so in one line; LimitOutput then counts lines.
-c.GuardedExecute.output_bytes = 100_000
-c.GuardedExecute.notebook_output_bytes = 500_000
+c.GuardedExecute.output_bytes = 200_000  # a large plot fits
+c.GuardedExecute.notebook_output_bytes = 800_000
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 100
 

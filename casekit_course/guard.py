@@ -101,11 +101,11 @@ class GuardedExecute(Execute):
     ).tag(config=True)
 
     output_bytes = Integer(
-        100_000, help="Bytes kept of one output (a cell's stream, an image); 0: no limit."
+        200_000, help="Bytes kept of one output (a cell's stream, an image); 0: no limit."
     ).tag(config=True)
 
     notebook_output_bytes = Integer(
-        500_000, help="Bytes kept of all the notebook's outputs; 0: no limit."
+        800_000, help="Bytes kept of all the notebook's outputs; 0: no limit."
     ).tag(config=True)
 
     sandbox = Unicode("none", help=f"Where kernels run: one of {', '.join(KINDS)}.").tag(

@@ -71,9 +71,9 @@ class Limits:
     #: Processes and threads the kernel may have at once.
     processes: int = 256
     #: Bytes kept of one output (a cell's text stream, one image, one result).
-    output_bytes: int = 100_000
+    output_bytes: int = 200_000
     #: Bytes kept of all outputs of a notebook.
-    notebook_output_bytes: int = 500_000
+    notebook_output_bytes: int = 800_000
 
 
 @dataclass(frozen=True)
