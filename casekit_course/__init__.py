@@ -2,7 +2,8 @@
 
 Instructor notebooks live in ``solutions/<assignment>/``, student versions are generated
 into ``notebooks/<assignment>/``, rubrics for written answers are ``rubrics/<assignment>.md``.
-Command line: ``casekit-course {release,check,validate,rubrics,autograde}``.
+Command line: ``casekit-course {release,check,validate,rubrics,collect,autograde,feedback,
+export,hosting,publish,demo}``; grading a class: :func:`casekit_course.fanout.autograde`.
 
 Example:
     >>> from casekit_course import check_release_up_to_date, check_rubrics
@@ -29,7 +30,6 @@ from casekit_course.grading import (
     validate,
 )
 from casekit_course.kernel import notebook_environment, use_this_python
-from casekit_course.parallel import autograde_parallel
 from casekit_course.release import check_release_up_to_date, release
 from casekit_course.rubrics import check_rubrics, graded_cells, parse_rubric, points_table
 from casekit_course.steps import SECRET_MARKERS, leaked_markers
@@ -43,7 +43,6 @@ __all__ = [
     "ValidationResult",
     "assignment_notebooks",
     "autograde_in_temp_course",
-    "autograde_parallel",
     "check_release_up_to_date",
     "check_rubrics",
     "course_root",

@@ -21,8 +21,6 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from nbgrader.api import Gradebook
-from nbgrader.coursedir import CourseDirectory
 
 from casekit import notebook as nbk
 from casekit_course import (
@@ -30,7 +28,6 @@ from casekit_course import (
     CourseError,
     assignment_notebooks,
     autograde_in_temp_course,
-    autograde_parallel,
     check_release_up_to_date,
     check_rubrics,
     course_root,
@@ -38,12 +35,12 @@ from casekit_course import (
     find_assignments,
     graded_cells,
     leaked_markers,
-    load_config,
     read_grades,
     validate,
 )
 from casekit_course.__main__ import main as course_cli
 from casekit_course.execute import QUICK_PARAMETERS
+from casekit_course.fanout import autograde
 from casekit_course.hosting import load_hosting
 from tests._colab_stub import stand_in_colab
 
@@ -309,23 +306,16 @@ def test_feedback_does_not_show_hidden_tests(assignment, course_autograde):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", BY_ASSIGNMENT[:1])
-def test_parallel_autograde_matches_serial(assignment, course_autograde):
+def test_dask_autograde_matches_serial(assignment, course_autograde):
     report = course_autograde(assignment)
     course = report.course
-    coursedir = CourseDirectory(config=load_config(course))
     students = ["solution", "blank"]
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:  # forget the serial run
-        for student in students:
-            for notebook in gb.find_submission(assignment, student).notebooks:
-                for grade in notebook.grades:
-                    grade.auto_score, grade.needs_manual_grade = None, True
-        gb.db.commit()
-    for student in students:
-        shutil.rmtree(course / "autograded" / student)
     started = time.perf_counter()
-    graded = autograde_parallel(assignment, jobs=2, students=students, root=course)
-    TIMINGS[f"{assignment}: autograde 2 students on 2 processes"] = time.perf_counter() - started
-    assert graded == students
+    results = autograde(assignment, workers=2, students=students, root=course, force=True,
+                        say=lambda line: None)
+    TIMINGS[f"{assignment}: autograde 2 students on 2 Dask workers"] = (
+        time.perf_counter() - started)
+    assert sorted(r.student for r in results) == students
     for student in students:
         assert read_grades(course, assignment, student) == report.students[student].grades
         assert (course / "autograded" / student / assignment).is_dir()

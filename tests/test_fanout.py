@@ -13,9 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -25,6 +22,8 @@ import pytest
 from distributed import Client
 
 from casekit_course import course_root
+from casekit_course.bench.grading import grades as _grades
+from casekit_course.bench.grading import loopback_cluster
 from casekit_course.fanout import autograde, summary_table
 from casekit_course.record import recorded
 from casekit_course.sandbox import find_sandbox
@@ -36,7 +35,6 @@ STUDENTS = {"ann": ("return x * x", 2.0), "ben": ("return x + x", 0.0),
             "cy": ("return x ** 2", 2.0)}
 #: graded in the worker-loss tests: busy long enough to be killed mid-task
 SLOW = {"slow": ("import time\n    time.sleep(4)\n    return x * x", 2.0)}
-DASK = Path(sys.executable).parent / "dask"
 
 
 def _cell(source: str, grade_id: str, *, points: int = 0, solution: bool = False):
@@ -73,10 +71,6 @@ def make_course(folder: Path, students: dict[str, tuple[str, float]]) -> Path:
     return folder
 
 
-def _grades(results) -> dict[str, dict]:
-    return {r.student: {n.name: n.grades for n in r.notebooks} for r in results}
-
-
 def _expected(students) -> dict[str, dict]:
     return {s: {ASSIGNMENT: {"test_square": (points, 2.0)}} for s, (_, points) in students.items()}
 
@@ -89,43 +83,11 @@ def serial(tmp_path_factory):
     return course, autograde(ASSIGNMENT, workers=1, root=course, say=lines.append), lines
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def loopback(tmp_path_factory):
     """``tcp://127.0.0.1:PORT``: a dask scheduler and two one-thread dask workers."""
-    logs = tmp_path_factory.mktemp("dask")
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
-    commands = [[str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                 "--no-dashboard"]]
-    commands += [[str(DASK), "worker", address, "--nthreads", "1", "--no-dashboard",
-                  "--host", "127.0.0.1", "--name", f"w{i}"] for i in (1, 2)]
-    processes = []
-    try:
-        for i, command in enumerate(commands):
-            with open(logs / f"{i}.log", "wb") as log:
-                processes.append(subprocess.Popen(command, stdout=log, stderr=log, env=env,
-                                                  start_new_session=True))
-            if i == 0:
-                time.sleep(1)
-        with Client(address, timeout="60s") as client:
-            client.wait_for_workers(2, timeout=120)
+    with loopback_cluster(2, logs=tmp_path_factory.mktemp("dask")) as address:
         yield address
-    finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 def test_one_local_worker_grades_every_student_and_says_so(serial):

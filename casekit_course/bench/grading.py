@@ -1,18 +1,26 @@
-"""How long autograding takes: seconds per submitted notebook, and a 200-student class.
+"""How fast a class is graded: submissions per minute, the sandbox's cost, a large-class projection.
 
-``python -m casekit_course.bench.grading`` builds a throw-away course per assignment (the real
-``nbgrader_config.py``), submits ``--copies`` copies of the full solution notebook and
-autogrades them twice: one after another in this process (nbgrader's own way, timed per
-notebook), then with :func:`casekit_course.autograde_parallel` on ``--jobs`` processes (the
-recipe of docs/INSTRUCTOR_GUIDE.md). It prints seconds per notebook, the parallel speed-up
-and what a class of ``--class-size`` students would take each way; the last line is JSON.
+``python -m casekit_course.bench.grading`` builds a throw-away course (the real
+``nbgrader_config.py`` and solutions), submits ``--copies`` copies of each assignment's
+solution and grades them with :func:`casekit_course.fanout.autograde`, all in one run:
 
-Solutions score full marks, so every test runs to its end: a class's notebooks take about
-as long. The goal on 2 CPU cores is at most 30 s per notebook.
+1. 1 local Dask worker, sandboxed: submissions per minute (wall time, cluster start included);
+2. 2 local Dask workers, sandboxed: submissions per minute and the speed-up over 1;
+3. 1 local worker, ``--no-sandbox``: the sandbox's overhead per submission as a ratio of the
+   median seconds per submission (3 against 1, same run, same machine);
+
+then projects a class of ``--students`` × ``--notebooks`` notebooks on ``--machines``
+machines of ``--cores`` cores (one worker per core, the 2-worker efficiency assumed). The last
+line is JSON. Solutions score full marks, so every test runs to its end.
+
+``--three-ways COURSE`` instead grades the submissions of an existing course (e.g. the planted
+class of the tests) serially (1 worker), with a ``LocalCluster`` of 2 and through a loopback
+``dask scheduler`` with 2 ``dask worker`` processes, each in its own copy of the course, and
+prints whether the grades are identical.
 
 Example:
-    python -m casekit_course.bench.grading --copies 4 --jobs 2
-    python -m casekit_course.bench.grading --assignment 01_eda --copies 8 --jobs 4
+    python -m casekit_course.bench.grading --copies 6
+    python -m casekit_course.bench.grading --three-ways /tmp/planted --assignment 01_eda
 """
 
 from __future__ import annotations
@@ -20,88 +28,170 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from casekit.progress import tqdm
-from casekit_course import assignment_notebooks, autograde_parallel, find_assignments
-from casekit_course.grading import read_grades
-from casekit_course.steps import autograde, generate_assignment, make_course
+from distributed import Client
+
+from casekit_course.config import assignment_notebooks
+from casekit_course.fanout import autograde
+from casekit_course.jobs import SubmissionResult
+from casekit_course.steps import generate_assignment, make_course
 
 
-def bench_assignment(
-    assignment: str, copies: int, jobs: int, workdir: Path, class_size: int = 200
-) -> dict:
-    """Autograde ``copies`` solutions serially and in parallel; return the timings."""
-    course = make_course(workdir / assignment, [assignment])
-    started = time.perf_counter()
-    generate_assignment(course, assignment)
-    generate = time.perf_counter() - started
-    students = [f"student{i:03d}" for i in range(copies)]
-    for student in students:
-        folder = course / "submitted" / student / assignment
-        folder.mkdir(parents=True)
-        for notebook in assignment_notebooks(assignment):
-            (folder / notebook.name).write_bytes(notebook.read_bytes())
-    serial = []
-    for student in tqdm(students, desc=f"{assignment} serial", leave=False):
+@contextmanager
+def loopback_cluster(workers: int = 2, *, logs: Path) -> Iterator[str]:
+    """Start ``dask scheduler`` and ``workers`` one-thread ``dask worker`` processes on
+    127.0.0.1 (a free port; a lost worker's task retried once); yield the scheduler address.
+
+    Example:
+        >>> with loopback_cluster(2, logs=Path(tempfile.mkdtemp())) as address:  # doctest: +SKIP
+        ...     autograde("01_eda", scheduler=address)
+    """
+    dask = Path(sys.executable).parent / "dask"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
+    commands = [[str(dask), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                 "--no-dashboard"]]
+    commands += [[str(dask), "worker", address, "--nthreads", "1", "--no-dashboard",
+                  "--host", "127.0.0.1", "--name", f"w{i}"] for i in range(1, workers + 1)]
+    logs.mkdir(parents=True, exist_ok=True)
+    processes = []
+    try:
+        for i, command in enumerate(commands):
+            with open(logs / f"dask-{i}.log", "wb") as log:
+                processes.append(subprocess.Popen(command, stdout=log, stderr=log, env=env,
+                                                  start_new_session=True))
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def grades(results: list[SubmissionResult]) -> dict[str, dict]:
+    """student -> notebook -> grade id -> (score, points): what must not depend on the way."""
+    return {r.student: {n.name: n.grades for n in r.notebooks} for r in results}
+
+
+def bench(assignments: list[str], copies: int, workdir: Path) -> dict:
+    """Grade ``copies`` solutions of each assignment three ways; return the numbers."""
+    course = make_course(workdir / "course", assignments)
+    for assignment in assignments:
+        generate_assignment(course, assignment)  # the gradebook knows it before any run
+        for i in range(copies):
+            folder = course / "submitted" / f"student{i:03d}" / assignment
+            folder.mkdir(parents=True)
+            for notebook in assignment_notebooks(assignment):
+                shutil.copy2(notebook, folder / notebook.name)
+    runs = {}
+    for name, workers, sandbox in (("1 worker", 1, "auto"), ("2 workers", 2, "auto"),
+                                   ("1 worker, no sandbox", 1, "none")):
         started = time.perf_counter()
-        autograde(course, assignment, student)
-        serial.append(time.perf_counter() - started)
-    full = all(g.auto_score == g.max_score for s in students
-               for g in read_grades(course, assignment, s).values() if g.kind == "auto")
-    started = time.perf_counter()
-    autograde_parallel(assignment, jobs=jobs, students=students, root=course)
-    parallel = time.perf_counter() - started
-    per_notebook = statistics.median(serial) / len(assignment_notebooks(assignment))
-    speedup = sum(serial) / parallel
-    return {
-        "assignment": assignment, "copies": copies, "jobs": jobs, "cpus": os.cpu_count(),
-        "generate_s": round(generate, 1), "serial_median_s": round(statistics.median(serial), 1),
-        "serial_max_s": round(max(serial), 1), "per_notebook_s": round(per_notebook, 1),
-        "parallel_wall_s": round(parallel, 1), "speedup": round(speedup, 2),
-        "class_size": class_size,
-        "class_serial_min": round(class_size * statistics.median(serial) / 60, 1),
-        "class_parallel_min": round(class_size * statistics.median(serial) / speedup / 60, 1),
-        "full_marks": full,
-    }
+        results = [r for a in assignments for r in autograde(
+            a, workers=workers, sandbox=sandbox, root=course, force=True, say=_quiet)]
+        wall = time.perf_counter() - started
+        full = all(s == p for r in results for n in r.notebooks for s, p in n.grades.values()
+                   if s is not None)
+        runs[name] = {"wall_s": round(wall, 1), "per_minute": round(len(results) / wall * 60, 2),
+                      "median_s": round(statistics.median(r.seconds for r in results), 2),
+                      "full_marks": full, "sandbox": results[0].sandbox}
+        print(f"{name:<22} {len(results)} submissions in {wall:6.1f} s: "
+              f"{runs[name]['per_minute']:5.2f} per minute, median "
+              f"{runs[name]['median_s']:.1f} s each (sandbox {results[0].sandbox})"
+              + ("" if full else " · NOT full marks!"), flush=True)
+    return runs
+
+
+def project(runs: dict, *, students: int, notebooks: int, machines: int, cores: int) -> dict:
+    """Hours for ``students`` × ``notebooks`` on ``machines`` × ``cores`` one-core workers."""
+    per_core = runs["1 worker"]["per_minute"]
+    efficiency = runs["2 workers"]["per_minute"] / (2 * per_core)
+    per_minute = per_core * machines * cores * efficiency
+    total = students * notebooks
+    return {"submissions": total, "workers": machines * cores,
+            "efficiency": round(efficiency, 2), "per_minute": round(per_minute, 1),
+            "minutes": round(total / per_minute, 1)}
+
+
+def three_ways(course: Path, assignment: str, workdir: Path) -> bool:
+    """Grade ``course``'s submissions of ``assignment`` three ways; print and compare."""
+    found = {}
+    ways = {"serial (1 worker)": {"workers": 1}, "LocalCluster of 2": {"workers": 2}}
+    with loopback_cluster(2, logs=workdir / "dask") as address:
+        ways["loopback scheduler + 2 workers"] = {"scheduler": address}
+        for name, how in ways.items():
+            copy = shutil.copytree(course, workdir / name.split()[0],
+                                   ignore=shutil.ignore_patterns("autograded", "feedback"))
+            started = time.perf_counter()
+            found[name] = grades(autograde(assignment, root=copy, force=True, say=_quiet, **how))
+            print(f"{name:<32} {len(found[name])} submissions in "
+                  f"{time.perf_counter() - started:.1f} s", flush=True)
+    reference = next(iter(found.values()))
+    same = all(g == reference for g in found.values())
+    print("grades identical all three ways" if same else "GRADES DIFFER between the ways")
+    for student, notebooks in sorted(reference.items()):
+        score = sum(s or 0 for g in notebooks.values() for s, _ in g.values())
+        points = sum(p for g in notebooks.values() for _, p in g.values())
+        print(f"  {student:<24} {score:g}/{points:g}")
+    return same
+
+
+def _quiet(line: str) -> None:
+    """Progress lines are not shown while benchmarking."""
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m casekit_course.bench.grading",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--copies", type=int, default=4, help="submissions per assignment")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="processes for the parallel run (default: all cores)")
     parser.add_argument("--assignment", action="append",
-                        help="only this assignment (repeatable; default: all)")
-    parser.add_argument("--class-size", type=int, default=200, help="students to extrapolate to")
+                        help="assignment to grade (repeatable; default: 01_eda)")
+    parser.add_argument("--copies", type=int, default=6, help="submissions per assignment")
+    parser.add_argument("--students", type=int, default=600)
+    parser.add_argument("--notebooks", type=int, default=5, help="notebooks per student")
+    parser.add_argument("--machines", type=int, default=10)
+    parser.add_argument("--cores", type=int, default=8, help="cores (workers) per machine")
+    parser.add_argument("--three-ways", metavar="COURSE", type=Path,
+                        help="grade COURSE's submissions serially, on 2 local workers and on a "
+                        "loopback scheduler; compare the grades")
     args = parser.parse_args(argv)
-    results = []
+    assignments = args.assignment or ["01_eda"]
     with tempfile.TemporaryDirectory(prefix="casekit-bench-grading-") as tmp:
-        for assignment in args.assignment or find_assignments():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # SQLAlchemy warnings from inside nbgrader
-                result = bench_assignment(assignment, args.copies, args.jobs, Path(tmp),
-                                          args.class_size)
-            results.append(result)
-            print(f"{assignment:<14} {result['per_notebook_s']:5.1f} s per notebook "
-                  f"(max {result['serial_max_s']:.1f}; generate {result['generate_s']:.1f} s) · "
-                  f"{args.copies} copies on {args.jobs} jobs: {result['parallel_wall_s']:.1f} s, "
-                  f"speed-up {result['speedup']:.2f}× · {args.class_size} students: "
-                  f"{result['class_serial_min']:.0f} min serial, "
-                  f"{result['class_parallel_min']:.0f} min parallel"
-                  + ("" if result["full_marks"] else " · NOT full marks!"), flush=True)
-    total = {key: round(sum(r[key] for r in results), 1)
-             for key in ("class_serial_min", "class_parallel_min")}
-    print(f"all assignments, {args.class_size} students: {total['class_serial_min']:.0f} min "
-          f"serial, {total['class_parallel_min']:.0f} min with {args.jobs} jobs")
-    print(json.dumps({"results": results, "total": total}))
-    return 0 if all(r["full_marks"] for r in results) else 1
+        if args.three_ways:
+            return 0 if three_ways(args.three_ways, assignments[0], Path(tmp)) else 1
+        runs = bench(assignments, args.copies, Path(tmp))
+    overhead = runs["1 worker"]["median_s"] / runs["1 worker, no sandbox"]["median_s"]
+    plan = project(runs, students=args.students, notebooks=args.notebooks,
+                   machines=args.machines, cores=args.cores)
+    speedup = runs["2 workers"]["per_minute"] / runs["1 worker"]["per_minute"]
+    print(f"speed-up with 2 workers: {speedup:.2f}× on {os.cpu_count()} cores · "
+          f"sandbox overhead: {overhead:.2f}× per submission")
+    print(f"{args.students} students × {args.notebooks} notebooks on {args.machines} machines × "
+          f"{args.cores} cores: about {plan['minutes']:.0f} min ({plan['per_minute']:.0f} "
+          f"submissions per minute at {plan['efficiency']:.0%} efficiency)")
+    print(json.dumps({"cpus": os.cpu_count(), "runs": runs, "speedup": round(speedup, 2),
+                      "sandbox_overhead": round(overhead, 2), "projection": plan}))
+    return 0 if all(run["full_marks"] for run in runs.values()) else 1
 
 
 if __name__ == "__main__":
