@@ -4,9 +4,9 @@ Where: ``<cache_dir>/<dataset>/<size>px-<first 16 hex digits of the content key>
 (``cache_dir`` defaults to ``casekit.paths.cache_root()``). See ``key.py`` for the key,
 ``store.py`` for the files and their validation.
 
-How: the array file is created at full size first; decoding *threads* (one per core by
-default, this thread counting as one) each decode a chunk of images at a time and write
-the rows straight into the file through their own memory map. Pillow releases the GIL
+How: the array file is created at full size first; a ``ThreadPoolExecutor`` (one thread
+per core by default) decodes a chunk of images per job and writes the rows straight into
+the file through the job's own memory map. Pillow releases the GIL
 while it decodes and resizes, so threads use every core like processes would, without
 starting Python again and without importing — or re-running — the caller's ``__main__``
 (a *spawn* process pool re-executes a script that lacks an ``if __name__ ==
@@ -14,9 +14,10 @@ starting Python again and without importing — or re-running — the caller's `
 processes on the same jobs: on 600 HAM10000-sized JPEGs at 224 px on a shared 2-core
 machine (median of 3), threads decoded 272 images/s with two workers and 256 with one, a
 spawn process pool 111 and 156 (its start-up included).
-A thread whose job gives no answer for ``STALL_SECONDS`` (a file on a stalled network or
-Drive mount) is given up on with a warning, its images are reported as failed, and it
-cannot keep Python from exiting (helper threads are daemons).
+When no job has finished for ``STALL_SECONDS`` (a file on a stalled network or Drive
+mount), the jobs still running are given up on with a warning and their images reported
+as failed; Python exits once the stalled read returns (the pool's threads are joined at
+exit, as ``concurrent.futures`` does; a notebook kernel is stopped regardless).
 
 Atomic: everything is written into a hidden ``.<name>.*.part`` folder beside the final
 one, the manifest last, and the folder is renamed into place only when every image
@@ -35,15 +36,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import queue
 import re
 import shutil
-import threading
 import time
 import warnings
 import zlib
-from collections import deque
 from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -263,90 +262,52 @@ def plan_jobs(array_path: Path, paths: Sequence[Path | str], size: int,
 
 
 def run_jobs(jobs: Sequence[Job], workers: int, bar: tqdm) -> list[JobResult]:
-    """Run the jobs on ``workers`` threads — this one included — ticking the bar.
+    """Run the jobs on a pool of ``workers`` threads, ticking the bar; results in job order.
 
-    ``workers - 1`` helper threads take jobs from the front of the queue while this thread
-    takes them from the back, so a small build may finish before a helper starts. A job
-    still running after ``STALL_SECONDS`` is given up on: a warning names its files,
-    they count as failed images, and its thread (a daemon) is left to finish or hang on
-    its own. If no helper thread can start, everything is decoded here, with a warning.
+    ``workers=1`` decodes in this thread. When no job has finished for ``STALL_SECONDS``,
+    the jobs still running are given up on (a file on a stalled network or Drive mount):
+    a warning names their files and their images count as failed; jobs not started yet
+    are decoded here. Any other exception (Ctrl-C, a bug) reaches the caller at once. If
+    no thread can start (a process or memory limit), the jobs are decoded here, with a
+    warning.
     """
-    pending = deque(enumerate(jobs))
-    lock = threading.Lock()
-    answers: queue.SimpleQueue[tuple[int, JobResult | BaseException]] = queue.SimpleQueue()
-    started: dict[int, float] = {}  # job index → when a helper took it
-    stop = threading.Event()
-
-    def take(front: bool) -> tuple[int, Job] | None:
-        with lock:
-            if stop.is_set() or not pending:
-                return None
-            index, job = pending.popleft() if front else pending.pop()
-            if front:
-                started[index] = time.monotonic()
-            return index, job
-
-    def helper() -> None:
-        while (item := take(front=True)) is not None:
-            index, job = item
-            try:
-                answers.put((index, decode_rows(*job)))
-            except BaseException as err:  # not a decoding failure (those are results):
-                answers.put((index, err))  # re-raised by the main thread
-
-    threads = []
-    for number in range(min(workers, len(jobs)) - 1):
-        thread = threading.Thread(target=helper, name=f"casekit-decode-{number}", daemon=True)
-        try:
-            thread.start()
-        except RuntimeError as err:  # "can't start new thread": a process or memory limit
-            warnings.warn(f"decoding threads could not start ({err}); decoding with "
-                          f"{len(threads) + 1} thread(s)", stacklevel=4)
-            break
-        threads.append(thread)
-
     results: dict[int, JobResult] = {}
 
     def record(index: int, result: JobResult) -> None:
-        if index not in results:  # a late answer from a job given up on is ignored
-            results[index] = result
-            bar.update(len(jobs[index][3]))
+        results[index] = result
+        bar.update(len(jobs[index][3]))
 
+    threads = max(1, min(workers, len(jobs)))
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="casekit-decode")
+    futures: dict[Future[JobResult], int] = {}
     try:
-        while True:
-            while True:  # collect what the helpers finished
-                try:
-                    index, answer = answers.get_nowait()
-                except queue.Empty:
-                    break
-                if isinstance(answer, BaseException):
-                    raise answer
-                record(index, answer)
-            if len(results) == len(jobs):  # checked here: waiting for more would block
-                break
-            if (item := take(front=False)) is not None:
-                record(item[0], decode_rows(*item[1]))
-                continue
+        for index, job in enumerate(jobs if workers > 1 else []):
             try:
-                index, answer = answers.get(timeout=min(1.0, STALL_SECONDS))
-            except queue.Empty:
-                _give_up_stalled(jobs, started, results, record)
-                continue
-            if isinstance(answer, BaseException):
-                raise answer
-            record(index, answer)
+                futures[pool.submit(decode_rows, *job)] = index
+            except RuntimeError as err:  # "can't start new thread"
+                warnings.warn(f"decoding threads could not start ({err}); decoding with "
+                              f"{min(len(futures), threads) + 1} thread(s)", stacklevel=4)
+                break
+        here = [i for i in range(len(jobs)) if i not in futures.values()]
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=STALL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in done:
+                record(futures[future], future.result())  # re-raises a worker's exception
+            if not done:  # nothing finished for STALL_SECONDS: the running jobs are stuck
+                here += [futures[f] for f in pending if f.cancel()]
+                _give_up_stalled(jobs, sorted(futures[f] for f in pending if not f.cancelled()),
+                                 record)
+                break
+        for index in sorted(here):
+            record(index, decode_rows(*jobs[index]))
     finally:
-        stop.set()  # helpers take no new job; each finishes (or hangs in) its current one
+        pool.shutdown(wait=False, cancel_futures=True)  # a stuck thread is left to finish
     return [results[i] for i in range(len(jobs))]
 
 
-def _give_up_stalled(jobs: Sequence[Job], started: dict[int, float],
-                     results: dict[int, JobResult], record) -> None:
-    """Record every job running longer than ``STALL_SECONDS`` as failed, with a warning."""
-    now = time.monotonic()
-    stalled = [i for i, t in started.items() if i not in results and now - t > STALL_SECONDS]
-    if not stalled:
-        return
+def _give_up_stalled(jobs: Sequence[Job], stalled: list[int], record) -> None:
+    """Record the ``stalled`` jobs as failed, with a warning naming their files."""
     files = [path for i in stalled for path in jobs[i][3]]
     warnings.warn(
         f"a decoding thread gave no answer for {STALL_SECONDS:.0f} s while reading "
