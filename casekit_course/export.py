@@ -3,7 +3,7 @@
 Wide format (default), one row per student::
 
     student_id,last_name,first_name,email,01_eda:test_class_shares,...,01_eda:penalty,
-    01_eda:late_h,01_eda:score,01_eda:max,01_eda:status,total,max_total
+    01_eda:late_h,01_eda:score,01_eda:max,01_eda:status,01_eda:sandbox,total,max_total
 
 An exercise's score is the manual score when a grader gave one, else the autograder's, plus
 extra credit (nbgrader's own rule). ``<assignment>:score`` is the sum minus the late penalty.
@@ -12,6 +12,9 @@ the score is not final) or ``missing`` (no submission: empty cells, counted as 0
 ``<assignment>:late_h`` is how many hours after the due date the submission came (0 when on
 time or without a due date; collection records the time, ``casekit-course collect --due``
 the due date); nbgrader's late penalty, if configured, is in ``<assignment>:penalty``.
+``<assignment>:sandbox`` is what the student's code ran in when ``casekit-course autograde``
+graded it (``bwrap``, ``podman``, ``docker``; ``none`` after ``--no-sandbox``; empty when
+graded some other way).
 Long format (``--long``): one row per student, assignment and graded cell.
 
 Command line (from the course root):
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -40,6 +44,7 @@ from nbgrader.coursedir import CourseDirectory
 
 from casekit.io import write_text_atomic
 from casekit_course.config import CourseError, course_root, load_config
+from casekit_course.record import SUMMARY
 
 STUDENT_COLUMNS = ["student_id", "last_name", "first_name", "email"]
 LONG_COLUMNS = [*STUDENT_COLUMNS, "assignment", "notebook", "grade_id", "score", "max_score",
@@ -111,7 +116,7 @@ def grade_table(
         for a in assignments:
             columns += [f"{a}:{grade_id}" for _, grade_id, _ in cells[a]]
             columns += [f"{a}:penalty", f"{a}:late_h", f"{a}:score", f"{a}:max",
-                        f"{a}:status"]
+                        f"{a}:status", f"{a}:sandbox"]
         columns += ["total", "max_total"]
         rows = []
         for student in students:
@@ -130,7 +135,7 @@ def grade_table(
                 score = sum(g.score for g in grades.values()) - penalty
                 pending = any(g.needs_manual_grade for g in grades.values())
                 row.update({f"{a}:penalty": penalty, f"{a}:late_h": round(late_s / 3600, 2),
-                            f"{a}:score": score,
+                            f"{a}:sandbox": _sandbox(root, a, student.id), f"{a}:score": score,
                             f"{a}:status": "needs manual grading" if pending else "graded"})
                 row["total"] += score
             rows.append(row)
@@ -175,6 +180,14 @@ def _submission(
     order = {grade_id: i for i, (_, grade_id, _) in enumerate(cells)}
     ordered = dict(sorted(by_id.items(), key=lambda kv: order.get(kv[0], len(order))))
     return ordered, penalty, float(submission.total_seconds_late or 0.0)
+
+
+def _sandbox(root: Path, assignment: str, student: str) -> str:
+    """The sandbox kind :func:`casekit_course.record.record_result` noted ("" if none)."""
+    summary = root / "autograded" / student / assignment / SUMMARY
+    if not summary.is_file():
+        return ""
+    return json.loads(summary.read_text(encoding="utf-8")).get("sandbox", "")
 
 
 def _student(student) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import shutil
 import warnings
 
@@ -17,6 +18,7 @@ from nbgrader.api import Gradebook
 
 from casekit_course import CourseError, course_root
 from casekit_course.export import export_grades, grade_table, main
+from casekit_course.record import SUMMARY
 
 pytestmark = pytest.mark.xdist_group("grading-export")
 COURSE_ID = "casekit-skin"
@@ -74,6 +76,10 @@ def _fill_gradebook(tmp_path):
                 grade = gb.find_grade(grade_id, assignment, assignment, student)
                 grade.auto_score, grade.manual_score, grade.extra_credit = auto, manual, extra
                 grade.needs_manual_grade = auto is None and manual is None
+        for student, kind in (("ada", "bwrap"), ("bob", "none")):  # as record_result notes it
+            summary = tmp_path / "autograded" / student / "01_eda" / SUMMARY
+            summary.parent.mkdir(parents=True)
+            summary.write_text(json.dumps({"student": student, "sandbox": kind}), encoding="utf-8")
         notebook = gb.find_submission_notebook("01_eda", "01_eda", "bob")
         notebook.late_submission_penalty = 0.5
         gb.db.commit()
@@ -91,9 +97,9 @@ def test_wide_export_has_a_column_per_exercise_and_totals(course, tmp_path):
     assert header == [
         "student_id", "last_name", "first_name", "email",
         "01_eda:test_b", "01_eda:answer_a", "01_eda:test_a", "01_eda:penalty", "01_eda:late_h",
-        "01_eda:score", "01_eda:max", "01_eda:status",
+        "01_eda:score", "01_eda:max", "01_eda:status", "01_eda:sandbox",
         "02_binary:test_c", "02_binary:penalty", "02_binary:late_h", "02_binary:score",
-        "02_binary:max", "02_binary:status", "total", "max_total"]
+        "02_binary:max", "02_binary:status", "02_binary:sandbox", "total", "max_total"]
     ada, bob, cy = rows["ada"], rows["bob"], rows["cy"]
     assert (ada["last_name"], ada["email"]) == ("Lovelace", "ada@example.org")
     assert float(ada["01_eda:answer_a"]) == 3.0, "manual score plus extra credit"
@@ -103,6 +109,8 @@ def test_wide_export_has_a_column_per_exercise_and_totals(course, tmp_path):
     assert bob["01_eda:status"] == "needs manual grading", "answer_a not graded yet"
     assert float(bob["01_eda:penalty"]) == 0.5 and float(bob["01_eda:score"]) == 1.5
     assert float(bob["01_eda:late_h"]) == 1.5 and float(ada["01_eda:late_h"]) == 0.0
+    assert (ada["01_eda:sandbox"], bob["01_eda:sandbox"], ada["02_binary:sandbox"]) == (
+        "bwrap", "none", ""), "as casekit-course autograde recorded it; empty: graded otherwise"
     assert bob["02_binary:status"] == "missing" and bob["02_binary:test_c"] == ""
     assert float(bob["total"]) == 1.5
     assert cy["01_eda:status"] == cy["02_binary:status"] == "missing"
