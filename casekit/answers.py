@@ -5,6 +5,7 @@ Every written answer of the course is a Markdown cell marked as an nbgrader answ
 reads them from saved ``.ipynb`` files (plain JSON: no kernel, no nbgrader), so that
 :func:`casekit.report.write_results_document` can put the student's own words into the
 document they hand in; an answer not written yet is kept, empty, so the document shows it.
+:func:`course_answers` finds the saved notebooks 01-04 around the current one and reads them.
 
 Example:
     >>> import json, pathlib, tempfile
@@ -107,3 +108,8 @@ def _text(source) -> str:
 
 def _first_paragraph(text: str) -> str:
     return " ".join(text.strip().split("\n\n")[0].split())
+
+
+def course_answers(*folders: str | os.PathLike[str]) -> list[Answer]:
+    """The written answers of the saved notebooks 01-04 found by :func:`course_notebooks`."""
+    return written_answers(course_notebooks(*folders))
