@@ -48,6 +48,7 @@ Modules, used as ``ck.metrics.binary_report(...)`` and so on:
     reference (02-04)  casekit's reference run, trained once when no run of yours is found
     runs (02-04)       the run folder
     report (04)        the results document
+    answers (04)       the written answers of the saved notebooks 01-04, for the document
     widgets (04)       the threshold explorer
     gradcam (04)       Grad-CAM heat maps (deep learning)
     crossval (05)      paired model comparison over grouped folds
@@ -91,7 +92,7 @@ _NAMES: dict[str, tuple[str, str | None]] = {
     "resolve_weights": ("casekit.weights", "resolve_weights"),
     "frozen_features": ("casekit.features", "frozen_features"),
     **{name: (f"casekit.{name}", None) for name in (
-        "alarms", "crossval", "datasets", "environment", "finetune", "gradcam", "images",
+        "alarms", "answers", "crossval", "datasets", "environment", "finetune", "gradcam", "images",
         "imbalance", "losses", "metrics", "models", "persist", "plots", "reference", "report",
         "runs", "splits", "synthetic", "training", "widgets",
     )},
