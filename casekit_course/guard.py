@@ -175,12 +175,15 @@ class GuardedExecute(Execute):
             return
         whole = "the notebook" if self._output_left <= room else "one output"
         outs.pop()
+        kept = None
         if out.output_type == "error":
-            outs.append(_error(out.ename, _first_line(out.get("evalue", ""))))
+            kept = _error(out.ename, _first_line(out.get("evalue", "")))
         elif stream and room > _STREAM_OVERHEAD:
             out.text = _cut(out.text, int(room) - _STREAM_OVERHEAD)
-            outs.append(out)
-        self._output_left = max(0, self._output_left - sum(map(_size, outs[-1:])))
+            kept = out
+        if kept is not None:
+            outs.append(kept)
+            self._output_left = max(0, self._output_left - _size(kept))
         if not any(o.output_type == "stream" and CUT in o.get("text", "") for o in outs):
             limit = self.notebook_output_bytes if whole == "the notebook" else self.output_bytes
             outs.append(NotebookNode(output_type="stream", name="stdout",

@@ -40,12 +40,12 @@ LIMITS = Limits(cell_timeout_s=20, notebook_timeout_s=120, memory_bytes=1024**3,
 SLEEPER = "6123.25"
 
 
-def _execute(cells: list[str], folder: Path, limits: Limits = LIMITS):
+def _execute(cells: list[str], folder: Path, limits: Limits = LIMITS, kind: str = "bwrap"):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     config = Config()
-    config.merge(sandbox_config(find_sandbox("bwrap"), limits))
+    config.merge(sandbox_config(find_sandbox(kind), limits))
     with notebook_environment():
         nb, _ = GuardedExecute(config=config).preprocess(
             nb, {"metadata": {"path": str(folder)}})
@@ -169,6 +169,21 @@ def test_a_huge_print_is_cut_to_the_byte_limit(attacked):
     assert f"[{CUT}: over {LIMITS.output_bytes} bytes for one output]" in text
     assert len(text.encode()) < LIMITS.output_bytes
     assert len(nbformat.writes(nb).encode()) < LIMITS.notebook_output_bytes + 20_000
+
+
+def test_outputs_are_cut_per_output_and_per_notebook_and_errors_are_kept(tmp_path):
+    limits = Limits(output_bytes=20_000, notebook_output_bytes=50_000)
+    nb = _execute(["print('x' * 30_000)", "print('y' * 30_000)", "print('z' * 30_000)",
+                   "print('w' * 1_000)", "raise ValueError('v' * 100_000)"], tmp_path, limits,
+                  kind="none")
+    texts = [_text(cell) for cell in nb.cells]
+    for text, letter, kept, why in [(texts[0], "x", 20_000, "20000 bytes for one output"),
+                                    (texts[1], "y", 20_000, "20000 bytes for one output"),
+                                    (texts[2], "z", 10_000, "50000 bytes for the notebook")]:
+        assert 0.9 * kept < text.count(letter) < 1.05 * kept and text.endswith(f"{why}]\n")
+    assert texts[3] == f"\n[{CUT}: over 50000 bytes for the notebook]\n"
+    assert _errors(nb.cells[4]) == ["ValueError"], "an error is shortened, never dropped"
+    assert len(nbformat.writes(nb).encode()) < 50_000 + 5_000
 
 
 def test_an_endless_loop_costs_one_notebook_timeout(tmp_path):
