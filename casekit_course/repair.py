@@ -46,7 +46,7 @@ def read_notebook(
         ...                           b'"metadata": {}, "outputs": [], "execution_count": 1}, {"ce',
         ...                           where="bob, 01_eda.ipynb")
         >>> [c.source for c in nb.cells], notes[0].split(";")[0]
-        (['x = 1'], 'bob, 01_eda.ipynb: the file is cut off (invalid JSON at byte 99)')
+        (['x = 1'], 'bob, 01_eda.ipynb: the file is cut off (invalid JSON at byte 107)')
     """
     if len(data) > MAX_NOTEBOOK_BYTES:
         return None, [f"{where}: the file is {len(data) / 2**20:.0f} MB, over the "

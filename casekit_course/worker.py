@@ -23,7 +23,8 @@ suspicious piece of code (:func:`casekit_course.scan.attempts`) is one line in
 Example:
     >>> from casekit_course.record import job_for
     >>> from casekit_course.sandbox import find_sandbox
-    >>> result = grade_submission(job_for("01_eda", "alice"), sandbox=find_sandbox())
+    >>> job = job_for("01_eda", "alice")                               # doctest: +SKIP
+    >>> result = grade_submission(job, sandbox=find_sandbox())           # doctest: +SKIP
     >>> [(nb.name, nb.auto_score, nb.status) for nb in result.notebooks]  # doctest: +SKIP
     [('01_eda', 18.0, 'graded')]
 """
@@ -44,7 +45,7 @@ from nbgrader.utils import determine_grade, is_grade
 from traitlets.config import Config
 
 from casekit_course.config import CONFIG_FILE, CourseError
-from casekit_course.feedback import build_rows, feedback_page
+from casekit_course.feedback import Row, build_rows, feedback_page
 from casekit_course.jobs import GradingJob, NotebookResult, SubmissionResult
 from casekit_course.repair import read_notebook, repair_ids
 from casekit_course.sandbox import Limits, Sandbox, sandbox_config
@@ -218,8 +219,12 @@ def _result(
     if graded is None and not status.startswith("zero"):
         status = "zero: not graded"
     grades = notebook_grades(graded, instructor)
-    rows = build_rows(graded=graded, submitted=submitted, released=released,
-                      instructor=instructor, grades=grades)
+    try:
+        rows = build_rows(graded=graded, submitted=submitted, released=released,
+                          instructor=instructor, grades=grades)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:  # odd outputs, say
+        rows = [Row("raw", f"[the cells cannot be shown ({type(error).__name__}); the "
+                           "scores are the grader's]")]
     page = feedback_page(student=job.student, assignment=job.assignment, notebook=name,
                          rows=rows, grades=grades, status=status)
     return NotebookResult(name=Path(name).stem, grades=grades,
