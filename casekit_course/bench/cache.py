@@ -75,8 +75,8 @@ def timed_jobs(kind: str, paths: list[Path], size: int, workers: int, folder: Pa
     """Seconds to decode ``paths`` with ``workers`` threads or spawned processes.
 
     The jobs are the cache's own (``plan_jobs``: ``decode_rows`` on chunks of up to 32
-    images). Threads run them on ``build_cache``'s own scheduler (``run_jobs``: this thread
-    and ``workers - 1`` helpers); processes on a spawn pool of ``workers``.
+    images). Threads run them as ``build_cache`` does (``run_jobs``: a ThreadPoolExecutor
+    of ``workers`` threads); processes on a spawn pool of ``workers``.
     """
     out = folder / f"{kind}-{workers}.npy"
     jobs = plan_jobs(out, paths, size, workers)
