@@ -198,6 +198,12 @@ def test_an_endless_loop_costs_one_notebook_timeout(tmp_path):
     assert all("ran over its 6 s: cell 3 did not finish" in line for line in skipped)
 
 
+def test_a_killed_sandboxed_kernel_is_restarted_and_the_cells_above_replayed(tmp_path):
+    nb = _execute(["x = 41", "import os\nos._exit(1)", "print(x + 1)"], tmp_path)
+    assert _errors(nb.cells[1]) == ["DeadKernelError"]
+    assert _text(nb.cells[2]) == "42\n"
+
+
 def test_find_sandbox(tmp_path, monkeypatch):
     bwrap = find_sandbox("bwrap")
     assert (bwrap.kind, Path(bwrap.executable).name) == ("bwrap", "bwrap")
