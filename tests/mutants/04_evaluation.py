@@ -34,7 +34,7 @@ MUTANTS = {
             return float(tp / (tp + fn)), float(tn / (tn + fp))
         """},
         'calls casekit.metrics.threshold_stats': {"kind": "casekit-call", "code": """
-            rates = metrics.threshold_stats(y_true, scores, threshold)
+            rates = ck.metrics.threshold_stats(y_true, scores, threshold)
             return float(rates["sensitivity"]), float(rates["specificity"])
         """},
     },
@@ -68,42 +68,42 @@ MUTANTS = {
                     return float(threshold)
         """},
         'calls casekit.metrics.threshold_for_sensitivity': {"kind": "casekit-call", "code": """
-            chosen = metrics.threshold_for_sensitivity(y_true, scores, target=target)
+            chosen = ck.metrics.threshold_for_sensitivity(y_true, scores, target=target)
             return float(chosen["threshold"])
         """},
     },
     "test_honest_operating_point": {
         "threshold chosen on the test rows": {"kind": "named-mistake", "code": """
             test = predictions[predictions["split"] == "test"]
-            threshold = metrics.threshold_for_sensitivity(test["y_true"], test["score"],
-                                                          target=target)["threshold"]
-            rates = metrics.threshold_stats(test["y_true"], test["score"], threshold)
+            threshold = ck.metrics.threshold_for_sensitivity(test["y_true"], test["score"],
+                                                             target=target)["threshold"]
+            rates = ck.metrics.threshold_stats(test["y_true"], test["score"], threshold)
             return {"threshold": threshold, "sensitivity": rates["sensitivity"],
                     "specificity": rates["specificity"]}
         """},
         "rates measured on the validation rows": {"kind": "named-mistake", "code": """
             val = predictions[predictions["split"] == "val"]
-            threshold = metrics.threshold_for_sensitivity(val["y_true"], val["score"],
-                                                          target=target)["threshold"]
-            rates = metrics.threshold_stats(val["y_true"], val["score"], threshold)
+            threshold = ck.metrics.threshold_for_sensitivity(val["y_true"], val["score"],
+                                                             target=target)["threshold"]
+            rates = ck.metrics.threshold_stats(val["y_true"], val["score"], threshold)
             return {"threshold": threshold, "sensitivity": rates["sensitivity"],
                     "specificity": rates["specificity"]}
         """},
         "ignores `target` (always 0.9)": {"kind": "argument-ignored", "code": """
             val = predictions[predictions["split"] == "val"]
             test = predictions[predictions["split"] == "test"]
-            threshold = metrics.threshold_for_sensitivity(val["y_true"], val["score"],
-                                                          target=0.9)["threshold"]
-            rates = metrics.threshold_stats(test["y_true"], test["score"], threshold)
+            threshold = ck.metrics.threshold_for_sensitivity(val["y_true"], val["score"],
+                                                             target=0.9)["threshold"]
+            rates = ck.metrics.threshold_stats(test["y_true"], test["score"], threshold)
             return {"threshold": threshold, "sensitivity": rates["sensitivity"],
                     "specificity": rates["specificity"]}
         """},
         "threshold chosen on every row but test": """
             fit = predictions[predictions["split"] != "test"]
             test = predictions[predictions["split"] == "test"]
-            threshold = metrics.threshold_for_sensitivity(fit["y_true"], fit["score"],
-                                                          target=target)["threshold"]
-            rates = metrics.threshold_stats(test["y_true"], test["score"], threshold)
+            threshold = ck.metrics.threshold_for_sensitivity(fit["y_true"], fit["score"],
+                                                             target=target)["threshold"]
+            rates = ck.metrics.threshold_stats(test["y_true"], test["score"], threshold)
             return {"threshold": threshold, "sensitivity": rates["sensitivity"],
                     "specificity": rates["specificity"]}
         """,
@@ -161,7 +161,7 @@ MUTANTS = {
         "resamples with casekit.metrics.bootstrap_weights": {"kind": "casekit-call", "code": """
             y, s = np.asarray(y), np.asarray(s, dtype=float)
             values = []
-            for chunk in metrics.bootstrap_weights(len(y), np.asarray(groups), n_boot=n_boot,
+            for chunk in ck.metrics.bootstrap_weights(len(y), np.asarray(groups), n_boot=n_boot,
                                                    seed=seed):
                 for counts in chunk.astype(int):
                     values.append(stat(np.repeat(y, counts), np.repeat(s, counts)))
@@ -212,7 +212,7 @@ MUTANTS = {
             return float(abs(ece))
         """},
         'calls casekit.metrics.expected_calibration_error': {"kind": "casekit-call", "code": """
-            return float(metrics.expected_calibration_error(y_true, probs, n_bins=n_bins))
+            return float(ck.metrics.expected_calibration_error(y_true, probs, n_bins=n_bins))
         """},
     },
 }
