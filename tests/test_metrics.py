@@ -454,6 +454,7 @@ def test_the_plain_patient_loop_gives_the_reports_numbers():
     report = metrics.binary_report(y, score, patients, n_boot=300, seed=7, progress=False)
     low, high, n_valid = metrics.percentile_ci(loop)
     auroc = report["metrics"]["auroc"]
+    assert report.metrics.auroc is auroc and report.task == "binary"
     assert (auroc.ci_low, auroc.ci_high, auroc.n_valid) == (pytest.approx(float(low)),
                                                             pytest.approx(float(high)), n_valid)
     assert (auroc.n_units, auroc.unit, auroc.note) == (len(set(patients)), "patients", "")

@@ -7,7 +7,7 @@ Example:
     >>> report = binary_report(y, score, n_boot=50, progress=False)
     >>> sorted(report["metrics"])[:3]
     ['accuracy', 'auprc', 'auroc']
-    >>> report["metrics"]["auroc"]["ci_low"] < report["metrics"]["auroc"]["value"]
+    >>> report.metrics.auroc.ci_low < report.metrics.auroc.value   # or report["metrics"]...
     True
 """
 
@@ -16,7 +16,13 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from casekit.metrics.bootstrap import bootstrap_info, bootstrap_stats, bootstrap_units, estimate
+from casekit.metrics.bootstrap import (
+    Record,
+    bootstrap_info,
+    bootstrap_stats,
+    bootstrap_units,
+    estimate,
+)
 from casekit.metrics.calibration import (
     expected_calibration_error,
     reliability_curve,
@@ -47,12 +53,13 @@ def binary_report(
     labels: tuple[str, str] = ("negative", "positive"),
     n_bins: int = 10,
     progress: bool = True,
-) -> dict:
+) -> Record:
     """AUROC, AUPRC, rates at ``threshold``, calibration and subgroups, with bootstrap CIs.
 
     ``y_true`` holds 0/1 labels and ``y_score`` the probability of class 1; an image is
     called positive when ``score >= threshold``. Give ``groups`` (patient or lesion id
-    per image) so the bootstrap resamples groups, not images. Returns a dict:
+    per image) so the bootstrap resamples groups, not images. Returns a :class:`Record`
+    (a dict whose keys read as attributes: ``report.metrics.auroc.ci_low``):
     ``metrics`` (name → :class:`~casekit.metrics.bootstrap.Estimate`: ``value``, ``ci_low``,
     ``ci_high``, ``n_valid``, ``note``, e.g. "too few patients for an interval (n = 4)"
     below five patients), ``confusion_matrix``
@@ -110,7 +117,7 @@ def binary_report(
         calibration = {"bins": reliability_curve(y, s, n_bins=n_bins), "n_bins": n_bins}
 
     counts = np.array([[point["tn"], point["fp"]], [point["fn"], point["tp"]]])
-    report = {
+    return Record({
         "task": "binary",
         "labels": list(labels),
         "n_images": int(len(y)),
@@ -118,13 +125,12 @@ def binary_report(
         "n_groups": None if codes is None else int(codes.max() + 1),
         "threshold": float(threshold),
         "bootstrap": bootstrap_info(n_boot, ci, seed, codes),
-        "metrics": metrics,
+        "metrics": Record(metrics),
         "confusion_matrix": confusion_frames(counts, list(labels)),
         "threshold_for_sensitivity": threshold_for_sensitivity(y, s, target=target_sensitivity),
         "calibration": calibration,
         "subgroups": None,
-    }
-    return report
+    })
 
 
 def operating_point(

@@ -127,17 +127,10 @@ def percentile_ci(
 MIN_UNITS = 5
 
 
-class Estimate(dict):
-    """One metric: ``value``, ``ci_low``, ``ci_high`` (NaN when there is no interval),
-    ``n_valid`` (resamples where it was defined), ``n_units`` and ``unit`` (how many
-    patients, or images, were resampled) and ``note`` (why there is no interval, or "").
+class Record(dict):
+    """A dict whose keys read as attributes too: ``report.metrics.auroc.ci_low``.
 
-    A dict, so reports stay plain data (JSON, tables); the keys read as attributes too,
-    and ``str()`` is what a notebook shows.
-
-    Example:
-        >>> str(estimate(0.75, np.full(100, 0.7), n_units=4))
-        '0.750 (too few patients for an interval (n = 4))'
+    Reports stay plain data (JSON, tables, ``report["metrics"]``) and read like objects.
     """
 
     def __getattr__(self, name: str):
@@ -145,6 +138,20 @@ class Estimate(dict):
             return self[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+class Estimate(Record):
+    """One metric: ``value``, ``ci_low``, ``ci_high`` (NaN when there is no interval),
+    ``n_valid`` (resamples where it was defined), ``n_units`` and ``unit`` (how many
+    patients, or images, were resampled) and ``note`` (why there is no interval, or "").
+
+    A :class:`Record` (a dict whose keys read as attributes); ``str()`` is what a notebook
+    shows.
+
+    Example:
+        >>> str(estimate(0.75, np.full(100, 0.7), n_units=4))
+        '0.750 (too few patients for an interval (n = 4))'
+    """
 
     def __str__(self) -> str:
         value = f"{self['value']:.3f}"
