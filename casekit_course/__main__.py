@@ -134,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         except CourseError as error:
             print(f"casekit-course {args.command}: {error}")
             return 1
+        except KeyboardInterrupt:
+            return 130
     if args.command == "validate":
         status = 0
         for notebook in args.notebooks:

@@ -36,6 +36,7 @@ import dask
 from distributed import Client, LocalCluster, as_completed
 
 from casekit_course.config import CourseError, course_root
+from casekit_course.grading import course_limits
 from casekit_course.jobs import GradingJob, SubmissionResult
 from casekit_course.logs import stderr_to_log
 from casekit_course.record import job_for, record_result, recorded
@@ -57,7 +58,7 @@ class Progress:
     failed: int = 0
     started: float = field(default_factory=time.perf_counter)
 
-    def eta_s(self, running: int) -> float | None:
+    def eta_s(self) -> float | None:
         """Seconds left at the average pace so far (``None`` before the first result)."""
         finished = self.done + self.failed
         if not finished:
@@ -67,7 +68,7 @@ class Progress:
 
     def line(self, what: str, running: int) -> str:
         """``[done/total] <what> · N failed · M running · ETA h:mm:ss``."""
-        eta = self.eta_s(running)
+        eta = self.eta_s()
         clock = "?" if eta is None else time.strftime("%H:%M:%S", time.gmtime(eta))
         return (f"[{self.done + self.failed}/{self.total}] {what} · {self.failed} failed · "
                 f"{running} running · ETA {clock}")
@@ -91,7 +92,8 @@ def autograde(
     already recorded are skipped unless ``force``. ``sandbox`` is ``"auto"`` (bubblewrap on
     Linux), ``"bwrap"``, ``"podman"``, ``"docker"`` or ``"none"`` (``--no-sandbox``); a
     sandbox that cannot start raises :class:`CourseError` before anything is graded.
-    ``say`` receives the progress lines and the summary table.
+    ``limits`` default to those the course's ``nbgrader_config.py`` sets. ``say`` receives
+    the progress lines and the summary table.
     """
     root = course_root(root)
     box = choose_sandbox(sandbox)
@@ -110,10 +112,16 @@ def autograde(
     say(f"grading {len(jobs)} submission(s) of {assignment} (sandbox: {box.kind}; "
         f"log: {log})")
     results: list[SubmissionResult] = []
-    with stderr_to_log(log), _client(workers, scheduler) as client:
-        for result in grade_jobs(client, jobs, sandbox=box, limits=limits or Limits(), say=say):
-            record_result(result, root=root)
-            results.append(result)
+    try:
+        with stderr_to_log(log), _client(workers, scheduler) as client:
+            for result in grade_jobs(client, jobs, sandbox=box,
+                                     limits=limits or course_limits(root), say=say):
+                record_result(result, root=root)
+                results.append(result)
+    except KeyboardInterrupt:
+        say(f"interrupted: {len(results)} submission(s) recorded; the same command grades "
+            "the rest")
+        raise
     say(summary_table(results))
     return results
 
