@@ -42,10 +42,10 @@ from casekit.io import atomic_path
 from casekit_course.sandbox import (
     Limits,
     Sandbox,
-    join_cgroups,
     make_cgroups,
     prepare_folder,
     remove_cgroups,
+    start_sandbox_process,
 )
 
 KERNEL_NAME = "python3"
@@ -125,6 +125,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         cwd = kw.get("cwd")
         prepare_folder(self._folder, submission=Path(cwd) if cwd else None)
         runtime = self._folder / "runtime"
+        # SIGINT to the launched process would stop at bwrap (the kernel runs in its own
+        # session): interrupt with a message, which the kernel turns into SIGINT itself
+        self.kernel_spec.interrupt_mode = "message"
         self.transport = "ipc"
         self.connection_file = str(runtime / "kernel.json")
         self.ip = str(runtime / "kernel-ipc")
@@ -143,7 +146,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.log.debug("Sandboxed kernel: %s", command)
         if self.sandbox.kind == "bwrap":  # containers bound memory and processes themselves
             self._cgroups = make_cgroups(self._container_name(), self.limits)
-            kw["preexec_fn"] = partial(join_cgroups, self._cgroups)
+            kw["preexec_fn"] = partial(start_sandbox_process, self._cgroups, os.getpid())
         await super()._async_launch_kernel(command, **{**kw, "cwd": str(folder)})
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:

@@ -26,9 +26,11 @@ Example:
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -52,6 +54,9 @@ PASSED_ENV = ("LANG", "LC_ALL", "NBGRADER_EXECUTION", "MPLBACKEND", "PYTHONHASHS
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 #: Where a kernel run by root in a bwrap sandbox gets its unprivileged uid from.
 FIRST_UID, UID_COUNT = 200_000, 800_000
+#: The C library, for prctl in a sandbox's first process (Linux only).
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+_PR_SET_PDEATHSIG = 1
 
 
 class SandboxUnavailable(CourseError):
@@ -241,25 +246,9 @@ def make_cgroups(name: str, limits: Limits) -> list[Path]:
     Example:
         >>> groups = make_cgroups("casekit-kernel-1", Limits())  # doctest: +SKIP
     """
-    try:
-        lines = Path("/proc/self/cgroup").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
-    own = dict(line.split(":", 2)[1:] for line in lines if line.count(":") >= 2)
-    wanted = {"memory": ("memory.limit_in_bytes", limits.memory_bytes),
-              "pids": ("pids.max", limits.processes)}
-    if set(wanted) <= set(own):  # cgroup v1: one tree per controller
-        places = [(Path("/sys/fs/cgroup", c, own[c].lstrip("/")), {f: v}) for c, (f, v)
-                  in wanted.items()]
-    elif "" in own and Path("/sys/fs/cgroup/cgroup.controllers").exists():  # cgroup v2
-        places = [(Path("/sys/fs/cgroup", own[""].lstrip("/")),
-                   {"memory.max": limits.memory_bytes, "memory.swap.max": 0,
-                    "pids.max": limits.processes})]
-    else:
-        return []
     made: list[Path] = []
     try:
-        for base, settings in places:
+        for base, settings in cgroup_places(limits):
             group = base / name
             group.mkdir()
             made.append(group)
@@ -269,6 +258,40 @@ def make_cgroups(name: str, limits: Limits) -> list[Path]:
         remove_cgroups(made)
         return []
     return made
+
+
+def cgroup_places(limits: Limits) -> list[tuple[Path, dict[str, int]]]:
+    """(folder to make a sandbox's control group in, its limit settings) for each hierarchy
+    that has the ``memory`` and ``pids`` controllers; ``[]`` without cgroups."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    own = dict(line.split(":", 2)[1:] for line in lines if line.count(":") >= 2)
+    wanted = {"memory": ("memory.limit_in_bytes", limits.memory_bytes),
+              "pids": ("pids.max", limits.processes)}
+    if set(wanted) <= set(own):  # cgroup v1: one tree per controller
+        return [(Path("/sys/fs/cgroup", c, own[c].lstrip("/")), {f: v})
+                for c, (f, v) in wanted.items()]
+    if "" in own and Path("/sys/fs/cgroup/cgroup.controllers").exists():  # cgroup v2
+        return [(Path("/sys/fs/cgroup", own[""].lstrip("/")),
+                 {"memory.max": limits.memory_bytes, "memory.swap.max": 0,
+                  "pids.max": limits.processes})]
+    return []
+
+
+def start_sandbox_process(groups: Sequence[Path], parent: int) -> None:
+    """Run in the sandbox's first process before exec: die with the grader, join ``groups``.
+
+    bubblewrap's ``--die-with-parent`` takes effect only once bwrap runs: a grader killed
+    in between would leave the sandbox running. The kill signal is set here already, and a
+    grader that is already gone (``parent``, its pid, no longer our parent) ends it at once.
+    """
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+    join_cgroups(groups)
 
 
 def join_cgroups(groups: Sequence[Path]) -> None:

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -26,6 +30,7 @@ from casekit_course.sandbox import (
     Limits,
     Sandbox,
     SandboxUnavailable,
+    cgroup_places,
     find_sandbox,
     make_cgroups,
     prepare_folder,
@@ -186,6 +191,13 @@ def test_outputs_are_cut_per_output_and_per_notebook_and_errors_are_kept(tmp_pat
     assert len(nbformat.writes(nb).encode()) < 50_000 + 5_000
 
 
+def test_a_loop_is_interrupted_and_the_next_cells_run(tmp_path):
+    nb = _execute(["while True:\n    pass", "print('next')"], tmp_path,
+                  Limits(cell_timeout_s=3, notebook_timeout_s=60))
+    assert "KeyboardInterrupt" in _errors(nb.cells[0])
+    assert _text(nb.cells[1]) == "next\n"
+
+
 def test_an_endless_loop_costs_one_notebook_timeout(tmp_path):
     limits = Limits(cell_timeout_s=4, notebook_timeout_s=6)
     nb = _execute(["def answer():\n    while True:\n        pass",
@@ -202,6 +214,54 @@ def test_a_killed_sandboxed_kernel_is_restarted_and_the_cells_above_replayed(tmp
     nb = _execute(["x = 41", "import os\nos._exit(1)", "print(x + 1)"], tmp_path)
     assert _errors(nb.cells[1]) == ["DeadKernelError"]
     assert _text(nb.cells[2]) == "42\n"
+
+
+GRADER = """
+import asyncio, sys
+from casekit_course.kernel import SandboxedKernelManager, notebook_environment
+from casekit_course.sandbox import find_sandbox
+
+async def start():
+    km = SandboxedKernelManager(kernel_name="python3", sandbox=find_sandbox("bwrap"))
+    await km.start_kernel(cwd=sys.argv[1])
+    client = km.client()
+    client.start_channels()
+    await client.wait_for_ready(timeout=60)
+    print(km.connection_file, flush=True)
+    await asyncio.sleep(600)
+
+with notebook_environment():
+    asyncio.run(start())
+"""
+
+
+def test_nothing_outlives_a_grader_killed_mid_notebook(tmp_path):
+    grader = subprocess.Popen([sys.executable, "-c", GRADER, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        connection_file = grader.stdout.readline().strip()
+        assert connection_file.endswith("kernel.json"), "the kernel started"
+        assert _processes_with(connection_file), "the sandboxed kernel runs"
+    finally:
+        grader.kill()  # SIGKILL: no cleanup code runs
+        grader.wait()
+    for _ in range(50):
+        if not _processes_with(connection_file):
+            break
+        time.sleep(0.1)
+    assert _processes_with(connection_file) == []
+    folder = Path(connection_file).parents[1]  # what the killed grader could not remove
+    remove_cgroups([base / folder.name for base, _ in cgroup_places(Limits())])
+    shutil.rmtree(folder)
+
+
+def _processes_with(argument: str) -> list[str]:
+    """Host processes with ``argument`` on their command line."""
+    found = []
+    for process in Path("/proc").iterdir():
+        if process.name.isdigit() and argument.encode() in _read(process / "cmdline"):
+            found.append(process.name)
+    return found
 
 
 def test_find_sandbox(tmp_path, monkeypatch):
