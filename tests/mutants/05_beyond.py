@@ -27,7 +27,7 @@ MUTANTS = {
         "scores concatenated in fold order": {"kind": "named-mistake", "code": """
             y = np.asarray(y)
             table = pd.DataFrame({"label": y, "group_id": np.asarray(groups)})
-            folds = grouped_kfold(table, k=n_splits, seed=seed)["fold"].to_numpy()
+            folds = ck.grouped_kfold(table, k=n_splits, seed=seed)["fold"].to_numpy()
             parts = []
             for fold in range(n_splits):
                 held_out = folds == fold
@@ -37,7 +37,7 @@ MUTANTS = {
         "ignores `seed` (always seed 0)": {"kind": "argument-ignored", "code": """
             y = np.asarray(y)
             table = pd.DataFrame({"label": y, "group_id": np.asarray(groups)})
-            folds = grouped_kfold(table, k=n_splits, seed=0)["fold"].to_numpy()
+            folds = ck.grouped_kfold(table, k=n_splits, seed=0)["fold"].to_numpy()
             scores = None
             for fold in range(n_splits):
                 held_out = folds == fold
@@ -50,7 +50,7 @@ MUTANTS = {
         "trains on every row, held-out fold included": """
             y = np.asarray(y)
             table = pd.DataFrame({"label": y, "group_id": np.asarray(groups)})
-            folds = grouped_kfold(table, k=n_splits, seed=seed)["fold"].to_numpy()
+            folds = ck.grouped_kfold(table, k=n_splits, seed=seed)["fold"].to_numpy()
             scores = None
             for fold in range(n_splits):
                 held_out = folds == fold
