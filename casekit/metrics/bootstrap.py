@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 import numpy as np
 
 from casekit.metrics.inputs import group_codes
+from casekit.metrics.summary import format_estimate
 from casekit.progress import tqdm
 
 #: A statistic maps a (resamples, images) weight matrix to one value per resample
@@ -154,13 +155,7 @@ class Estimate(Record):
     """
 
     def __str__(self) -> str:
-        value = f"{self['value']:.3f}"
-        if self.get("note"):
-            return f"{value} ({self['note']})"
-        low, high = self.get("ci_low"), self.get("ci_high")
-        if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
-            return value
-        return f"{value} ({low:.3f}–{high:.3f})"
+        return format_estimate(self)
 
 
 def estimate(value: float, samples: np.ndarray, ci: float = 0.95, *,
