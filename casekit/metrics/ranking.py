@@ -57,15 +57,10 @@ def roc_curve_ci(
     """
     y, s = _both_classes(y_true, y_score)
     fpr, tpr, _ = roc_curve(y, s)
-    empty = np.full(1 + len(GRID), np.nan)
-    samples = bootstrap_stats(
-        {"curve": lambda w: _each_resample(_roc_area_and_band, y, s, w, empty)},
-        len(y), groups, n_boot=n_boot, seed=seed,
-    )["curve"]
-    low, high = _band(samples[:, 1:], ci)
+    areas, low, high = _areas_and_band(_roc_area_and_band, y, s, groups, n_boot, ci, seed)
     return {
         "fpr": fpr, "tpr": tpr, "grid": GRID, "tpr_low": low, "tpr_high": high,
-        "auroc": estimate(roc_auc_score(y, s), samples[:, 0], ci),
+        "auroc": estimate(roc_auc_score(y, s), areas, ci),
     }
 
 
@@ -80,16 +75,11 @@ def pr_curve_ci(
     """
     y, s = _both_classes(y_true, y_score)
     precision, recall, _ = precision_recall_curve(y, s)
-    empty = np.full(1 + len(GRID), np.nan)
-    samples = bootstrap_stats(
-        {"curve": lambda w: _each_resample(_pr_area_and_band, y, s, w, empty)},
-        len(y), groups, n_boot=n_boot, seed=seed,
-    )["curve"]
-    low, high = _band(samples[:, 1:], ci)
+    areas, low, high = _areas_and_band(_pr_area_and_band, y, s, groups, n_boot, ci, seed)
     return {
         "recall": recall, "precision": precision, "grid": GRID,
         "precision_low": low, "precision_high": high,
-        "auprc": estimate(average_precision_score(y, s), samples[:, 0], ci),
+        "auprc": estimate(average_precision_score(y, s), areas, ci),
         "prevalence": float(y.mean()),
     }
 
@@ -149,13 +139,20 @@ def _pr_area_and_band(y, s, w) -> np.ndarray:
     return np.concatenate([[_step_area(precision, recall)], ascending_precision[first]])
 
 
-def _band(samples: np.ndarray, ci: float) -> tuple[np.ndarray, np.ndarray]:
-    tail = 100 * (1 - ci) / 2
-    valid = samples[np.isfinite(samples).all(axis=1)]
+def _areas_and_band(area_and_band, y, s, groups, n_boot: int, ci: float, seed: int):
+    """Bootstrap ``area_and_band``: the area per resample, and the band's low and high."""
+    empty = np.full(1 + len(GRID), np.nan)
+    samples = bootstrap_stats(
+        {"curve": lambda w: _each_resample(area_and_band, y, s, w, empty)},
+        len(y), groups, n_boot=n_boot, seed=seed,
+    )["curve"]
+    areas, band = samples[:, 0], samples[:, 1:]
+    valid = band[np.isfinite(band).all(axis=1)]
     if len(valid) == 0:
-        return np.full(len(GRID), np.nan), np.full(len(GRID), np.nan)
+        return areas, np.full(len(GRID), np.nan), np.full(len(GRID), np.nan)
+    tail = 100 * (1 - ci) / 2
     low, high = np.percentile(valid, [tail, 100 - tail], axis=0)
-    return low, high
+    return areas, low, high
 
 
 def one_vs_rest_targets(y_true, n_classes: int) -> Iterator[tuple[int, np.ndarray]]:
