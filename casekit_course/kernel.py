@@ -117,6 +117,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     limits = Instance(Limits, args=())
     _folder: Path | None = None
     _cgroups: list[Path] = []
+    _watch: int = -1  # the grader's end of the sandbox's watch pipe
 
     async def _async_pre_start_kernel(self, **kw):
         """Make the kernel's private folder, with its connection file and sockets in it."""
@@ -141,13 +142,20 @@ class SandboxedKernelManager(AsyncKernelManager):
             stat = folder.stat()
             os.chown(self.connection_file, stat.st_uid, stat.st_gid)
         env = kw.get("env") or os.environ
-        command = self.sandbox.command(kernel_cmd, folder=folder, limits=self.limits, env=env,
-                                       name=self._container_name())
-        self.log.debug("Sandboxed kernel: %s", command)
+        watch = -1
         if self.sandbox.kind == "bwrap":  # containers bound memory and processes themselves
             self._cgroups = make_cgroups(self._container_name(), self.limits)
             kw["preexec_fn"] = partial(start_sandbox_process, self._cgroups, os.getpid())
-        await super()._async_launch_kernel(command, **{**kw, "cwd": str(folder)})
+            watch, self._watch = os.pipe()
+            kw["pass_fds"] = (watch,)
+        command = self.sandbox.command(kernel_cmd, folder=folder, limits=self.limits, env=env,
+                                       name=self._container_name(), watch_fd=watch)
+        self.log.debug("Sandboxed kernel: %s", command)
+        try:
+            await super()._async_launch_kernel(command, **{**kw, "cwd": str(folder)})
+        finally:
+            if watch >= 0:
+                os.close(watch)  # the sandbox holds it now
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         """Remove the kernel's sockets, container and private folder."""
@@ -162,6 +170,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _remove_folder(self) -> None:
         if self._folder is None:
             return
+        if self._watch >= 0:  # everything left in the sandbox is killed
+            os.close(self._watch)
+            self._watch = -1
         stop = self.sandbox.stop_command(self._container_name())
         if stop:
             subprocess.run(stop, capture_output=True, timeout=60, check=False)

@@ -54,6 +54,9 @@ PASSED_ENV = ("LANG", "LC_ALL", "NBGRADER_EXECUTION", "MPLBACKEND", "PYTHONHASHS
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 #: Where a kernel run by root in a bwrap sandbox gets its unprivileged uid from.
 FIRST_UID, UID_COUNT = 200_000, 800_000
+#: Runs the kernel ("$@") and kills everything in the sandbox once the grader's end of the
+#: watch pipe closes; ends with the kernel.
+WATCH = '"$@" & kernel=$!; (read -r _ <&{fd}; kill -KILL -1) & wait "$kernel"'
 #: The C library, for prctl in a sandbox's first process (Linux only).
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 _PR_SET_PDEATHSIG = 1
@@ -92,16 +95,18 @@ class Sandbox:
     image: str = "debian:stable-slim"
 
     def command(self, kernel_cmd: Sequence[str], *, folder: Path, limits: Limits,
-                env: Mapping[str, str], name: str = "") -> list[str]:
+                env: Mapping[str, str], name: str = "", watch_fd: int = -1) -> list[str]:
         """The command line that runs ``kernel_cmd`` in this sandbox.
 
         ``folder`` is the kernel's private host folder (see :func:`prepare_folder`): its
         ``work/`` becomes the working folder, ``home/`` the home and ``runtime/`` (the
         connection file and sockets) keeps its host path. ``name`` names a container.
+        ``watch_fd`` (bwrap): the read end of a pipe whose write end the grader holds; when
+        it closes (the grader is done with the kernel, or died), everything inside is killed.
         """
         environment = _environment(env)
         if self.kind == "bwrap":
-            return self._bwrap(kernel_cmd, folder, limits, environment)
+            return self._bwrap(kernel_cmd, folder, limits, environment, watch_fd)
         if self.kind in ("podman", "docker"):
             return self._container(kernel_cmd, folder, limits, environment, name)
         return list(kernel_cmd)
@@ -110,7 +115,7 @@ class Sandbox:
         """What removes a container that outlived its client (empty for other kinds)."""
         return [self.executable, "rm", "-f", name] if self.kind in ("podman", "docker") else []
 
-    def _bwrap(self, kernel_cmd, folder, limits, environment) -> list[str]:
+    def _bwrap(self, kernel_cmd, folder, limits, environment, watch_fd) -> list[str]:
         runtime = str(folder / "runtime")
         argv = [self.executable, "--unshare-ipc", "--unshare-pid", "--unshare-net",
                 "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
@@ -132,7 +137,8 @@ class Sandbox:
         argv += ["--chdir", WORKDIR, "--clearenv"]
         for key, value in environment.items():
             argv += ["--setenv", key, value]
-        return argv + [*_drop_root(folder), *_rlimits(limits), *kernel_cmd]
+        watch = ["/bin/sh", "-c", WATCH.format(fd=watch_fd), "sh"] if watch_fd >= 0 else []
+        return argv + [*_drop_root(folder), *_rlimits(limits), *watch, *kernel_cmd]
 
     def _container(self, kernel_cmd, folder, limits, environment, name) -> list[str]:
         runtime = str(folder / "runtime")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -144,7 +145,7 @@ def test_files_beside_the_course_cannot_be_read_or_written(attacked):
 def test_other_processes_and_the_network_are_out_of_sight(attacked):
     _, _, nb, accepted = attacked
     pids = json.loads(_text(nb.cells[3]))
-    assert len(pids) <= 3 and max(pids) < 10, f"only the sandbox's processes: {pids}"
+    assert len(pids) <= 5 and max(pids) < 10, f"only the sandbox's processes: {pids}"
     assert _errors(nb.cells[4]) in (["ConnectionRefusedError"], ["OSError"])
     assert accepted == [], "the server on the host's loopback was reached"
 
@@ -200,14 +201,14 @@ def test_a_loop_is_interrupted_and_the_next_cells_run(tmp_path):
 
 def test_an_endless_loop_costs_one_notebook_timeout(tmp_path):
     limits = Limits(cell_timeout_s=4, notebook_timeout_s=6)
-    nb = _execute(["def answer():\n    while True:\n        pass",
-                   "print(1)", "answer()", "answer()", "answer()", "print(2)"],
-                  tmp_path, limits)
+    nb = _execute(["def answer():\n    while True:\n        pass", "print(1)",
+                   *["answer()"] * 6, "print(2)"], tmp_path, limits)
     assert _text(nb.cells[1]) == "1\n"
     assert "CellTimeoutError" in _errors(nb.cells[2])
     skipped = [c.outputs[0].evalue for c in nb.cells[3:] if _errors(c) == ["CellNotRun"]]
-    assert len(skipped) >= 2, [c.outputs for c in nb.cells[3:]]
-    assert all("ran over its 6 s: cell 3 did not finish" in line for line in skipped)
+    assert len(skipped) >= 4, "at most 6 s of loops: the cells left are not run"
+    assert all(re.fullmatch(r"not run: the notebook ran over its 6 s: cell [345] did not "
+                            r"finish", line) for line in skipped), skipped
 
 
 def test_a_killed_sandboxed_kernel_is_restarted_and_the_cells_above_replayed(tmp_path):
