@@ -223,14 +223,16 @@ def failure_line(cell: NotebookNode, test_source: str) -> str:
     The exception's name is kept when it is a Python built-in (else "Error"); its message
     only when it is one of the string literals of ``test_source`` (the instructor's test).
     """
-    for out in cell.get("outputs", []):
+    outputs = cell.get("outputs", [])
+    for out in outputs:  # the grader's own verdict (a timeout, a dead kernel) comes first
+        if out.get("output_type") == "error" and out.get("ename") in _GRADER_ERRORS:
+            return _GRADER_ERRORS[out["ename"]]
+    for out in outputs:
         if out.get("output_type") == "stream" and out.get("name") == "stderr":
             return "the test wrote to stderr (a warning or error message)"
         if out.get("output_type") != "error":
             continue
         name = str(out.get("ename", ""))
-        if name in _GRADER_ERRORS:
-            return _GRADER_ERRORS[name]
         name = name if name in _BUILTIN_ERRORS else "Error"
         message = (str(out.get("evalue", "")).strip().splitlines() or [""])[0]
         shown = _instructor_text(message, test_source)
