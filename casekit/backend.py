@@ -2,7 +2,7 @@
 
 Keras 3 runs the same model code on TensorFlow, JAX or PyTorch; the backend is chosen once per
 process with ``KERAS_BACKEND`` (TensorFlow by default) before ``import keras``. Almost all of
-casekit uses ``keras`` / ``keras.ops`` and never needs to know which backend runs. Four jobs
+casekit uses ``keras`` / ``keras.ops`` and never needs to know which backend runs. Three jobs
 cannot be written backend-neutrally, and they live here so a student can see the difference:
 
 * :func:`input_gradients` – the gradient of a score with respect to a tensor (Grad-CAM needs
@@ -11,8 +11,6 @@ cannot be written backend-neutrally, and they live here so a student can see the
 * :func:`compiled` – running a plain Python function of Keras layers fast: JAX compiles it
   with ``jax.jit`` (op-by-op "eager" JAX is very slow), TensorFlow runs it eagerly.
 * :func:`gpu_compute_capability` – asking the framework which GPU it sees.
-* :func:`repeated_batch` – one batch kept as a framework tensor and fed again and again
-  (the "model-only" ceiling of ``python -m casekit_course.bench``).
 
 Example:
     >>> from casekit.backend import backend_name
@@ -22,7 +20,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -115,27 +113,3 @@ def gpu_compute_capability() -> tuple[int, int] | None:
         return None
     major, _, minor = str(capability).partition(".")
     return int(major), int(minor or 0)
-
-
-def repeated_batch(x: np.ndarray, y: np.ndarray, steps: int) -> Any:
-    """One ``(x, y)`` batch converted once to a framework tensor and yielded ``steps`` times.
-
-    What ``model.fit`` receives costs nothing to produce: the training speed measured with it
-    is the model-only ceiling that a real input pipeline is compared with.
-    """
-    if _require_supported() == "tensorflow":
-        import tensorflow as tf
-
-        # Batched from slices, so the batch dimension is unknown (None), as with any other
-        # input pipeline: model.fit then reuses the same traced training step.
-        batch = tf.data.Dataset.from_tensor_slices((x, y)).batch(len(x)).cache()
-        return batch.repeat(steps)
-    import jax
-
-    batch = (jax.device_put(x), jax.device_put(y))
-
-    def generate() -> Iterator[tuple[Any, Any]]:
-        for _ in range(steps):
-            yield batch
-
-    return generate()
