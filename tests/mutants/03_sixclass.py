@@ -60,7 +60,7 @@ MUTANTS = {
                                 name="predictions")(x)
         """,
         "calls casekit's own head (models._classifier)": {"kind": "casekit-call", "code": """
-            return models._classifier(features, num_classes, dropout)
+            return ck.models._classifier(features, num_classes, dropout)
         """},
     },
     "test_focal_loss": {
@@ -104,7 +104,7 @@ MUTANTS = {
             return -ops.log(ops.sum(y_true * y_pred, axis=-1))
         """},
         'calls casekit.losses.CategoricalFocalLoss': {"kind": "casekit-call", "code": """
-            return losses.CategoricalFocalLoss(gamma=gamma).call(y_true, y_pred)
+            return ck.losses.CategoricalFocalLoss(gamma=gamma).call(y_true, y_pred)
         """},
     },
     "test_balanced_accuracy": {
