@@ -24,14 +24,17 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 from pathlib import Path
 
-from casekit.datasets.registry import REGISTRY
+from casekit.datasets.registry import REGISTRY, get_spec
+from casekit.io import write_text_atomic
 from casekit.logs import quiet_third_party
-from casekit.pipeline import prepare, write_summary
+from casekit.pipeline import Prepared, prepare
+from casekit.splits import save_splits, split_summary
 from casekit_course.logs import stderr_to_log
 
 NOTEBOOKS = "instructor_notebooks"
@@ -40,19 +43,39 @@ NOTEBOOKS = "instructor_notebooks"
 KERNEL_LOG = "kernels.log"
 INSTRUCTOR_NOTE = (
     "**Instructor material: do not share with students or publish.** This is a copy of "
-    "`{source}` executed by `casekit-course demo`: it contains the solutions, hidden tests and mark "
-    "schemes. Students get the release in `notebooks/` (`casekit-course publish`)."
+    "`{source}` executed by `casekit-course demo`: it contains the solutions, hidden tests and "
+    "mark schemes. Students get the release in `notebooks/` (`casekit-course publish`)."
 )
 
 
+def data_summary(prepared: Prepared) -> dict:
+    """Counts that a person checks before training: images, groups, classes per split."""
+    spec = get_spec(prepared.name)
+    return {
+        "dataset": prepared.name,
+        "synthetic": prepared.synthetic,
+        "root": str(prepared.root),
+        "images": int(len(prepared.df)),
+        "groups": int(prepared.df["group_id"].nunique()),
+        "group_column": spec.group_column,
+        "cancer_share": round(float(prepared.df["target_binary"].mean()), 4),
+        "cache": {"path": str(prepared.cache.path), "size": prepared.cache.size,
+                  "shape": list(prepared.cache.images.shape)},
+        "splits": json.loads(split_summary(prepared.df).to_json(orient="index")),
+    }
+
+
 def run_data_pipeline(out: Path, size: int = 64, n_images: int | None = None) -> list[Path]:
-    """Prepare every dataset's synthetic copy at ``size`` px; return the summary paths."""
+    """Prepare every dataset's synthetic copy at ``size`` px; write ``<name>_summary.json``
+    (:func:`data_summary`) and ``<name>_splits.csv`` (reads back with
+    ``casekit.splits.load_splits``) to ``out``; return the summary paths."""
     written = []
     for name in sorted(REGISTRY):
         start = time.perf_counter()
         prepared = prepare(name, size=size, n_images=n_images)
-        path = write_summary(prepared, out)
-        summary = prepared.summary()
+        summary = data_summary(prepared)
+        save_splits(prepared.df, out / f"{name}_splits.csv")
+        path = write_text_atomic(out / f"{name}_summary.json", json.dumps(summary, indent=2))
         splits = ", ".join(f"{split} {row['images']}" for split, row in summary["splits"].items())
         print(f"[demo] {name} (synthetic): {summary['images']} images, {summary['groups']} "
               f"groups ({splits}), cached at {size}px in {time.perf_counter() - start:.1f}s "
