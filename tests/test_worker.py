@@ -359,9 +359,11 @@ def test_an_infinite_loop_costs_one_timeout(graded):
     looper = results["looper"].notebooks[0]
     cells = nbformat.reads(looper.graded_notebook, as_version=4).cells
     errors = [o.ename for c in cells for o in c.get("outputs", []) if o.output_type == "error"]
-    # four cells call the stuck function: the first one times out, the rest are not run
-    assert errors.count("CellTimeoutError") == 1
-    assert errors.count("CellNotRun") == 5
+    # four cells call the stuck function: one 8 s timeout each would be 32 s; the 10 s
+    # notebook limit stops it after one or two (the second gets what is left), and the six
+    # code cells from the first call on either timed out or were not run
+    assert 1 <= errors.count("CellTimeoutError") <= 2
+    assert errors.count("CellTimeoutError") + errors.count("CellNotRun") == 6
     assert looper.grades["test_square"] == (0.0, 2.0)
     assert "CellTimeoutError: the cell ran past the time limit" in looper.feedback_html
 
