@@ -33,6 +33,8 @@ TOO_FEW = "too few"
 MISSING = "missing"
 #: A numeric column with more distinct values than this must be binned first.
 MAX_LEVELS = 12
+_METRIC_COLUMNS = [f"{metric}{suffix}" for metric in ("auroc", "balanced_accuracy")
+                   for suffix in ("", "_ci_low", "_ci_high")]
 
 
 def age_bands(ages, *, edges: Sequence[float] = (0, 30, 45, 60, 75)) -> pd.Series:
@@ -121,32 +123,24 @@ def subgroup_table(
         }
         if multiclass:
             row["classes"] = int(len(np.unique(y[mask])))
-            enough = _enough_multiclass(y[mask], min_n, min_per_class)
+            enough = int((np.bincount(y[mask]) >= min_per_class).sum()) >= 2
             metric = _multiclass_metrics
         else:
             row["positives"] = int(positives[mask].sum())
-            enough = _enough_binary(y[mask], min_n, min_per_class)
+            enough = min(row["positives"], row["n"] - row["positives"]) >= min_per_class
             metric = _binary_metrics
-        if enough:
+        if enough and row["n"] >= min_n:
             args = (y[mask], score[mask], sub_codes, threshold, n_boot, seed)
             row.update(_with_ci(metric(*args), ci))
             row["note"] = ""
         else:
-            row.update({name: np.nan for name in _metric_columns()})
+            row.update({name: np.nan for name in _METRIC_COLUMNS})
             row["note"] = TOO_FEW
         rows.append(row)
     table = pd.DataFrame(rows)
     if codes is None:
         table = table.drop(columns="n_groups")
     return table
-
-
-def _metric_columns() -> list[str]:
-    return [
-        f"{metric}{suffix}"
-        for metric in ("auroc", "balanced_accuracy")
-        for suffix in ("", "_ci_low", "_ci_high")
-    ]
 
 
 def _columns(subgroups, n: int) -> dict[str, pd.Series]:
@@ -194,15 +188,6 @@ def _label(value) -> str:
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     return str(value)
-
-
-def _enough_binary(y: np.ndarray, min_n: int, min_per_class: int) -> bool:
-    positives = int(y.sum())
-    return len(y) >= min_n and min(positives, len(y) - positives) >= min_per_class
-
-
-def _enough_multiclass(y: np.ndarray, min_n: int, min_per_class: int) -> bool:
-    return len(y) >= min_n and int((np.bincount(y) >= min_per_class).sum()) >= 2
 
 
 def _binary_metrics(y, score, codes, threshold, n_boot, seed) -> dict:
