@@ -108,8 +108,8 @@ def download(
         elif chosen == "official":
             fetch_remote_files(spec.official_files, staging / "archives", data, progress)
         else:
-            fetch_remote_files([RemoteFile(url=str(url), filename=_file_name(str(url)),
-                                           sha256=known_hash)],
+            name = PurePosixPath(urlparse(str(url)).path).name or "download"
+            fetch_remote_files([RemoteFile(url=str(url), filename=name, sha256=known_hash)],
                                staging / "archives", data, progress, archives_only=True)
         outcome = verify(spec.name, data, expected=target)
         if not outcome.ok:
@@ -206,10 +206,6 @@ def fetch_remote_files(
         else:
             folder.mkdir(parents=True, exist_ok=True)
             shutil.move(path, folder / name.name)
-
-
-def _file_name(url: str) -> str:
-    return PurePosixPath(urlparse(url).path).name or "download"
 
 
 def _move_into_place(data: Path, root: Path) -> None:
