@@ -34,8 +34,9 @@ from casekit.datasets.registry import REGISTRY, get_spec
 from casekit.io import write_text_atomic
 from casekit.logs import quiet_third_party
 from casekit.pipeline import Prepared, prepare
-from casekit.splits import save_splits, split_summary
+from casekit.splits import split_summary
 from casekit_course.logs import stderr_to_log
+from casekit_course.split_files import save_splits
 
 NOTEBOOKS = "instructor_notebooks"
 #: What the kernels write to their own stderr (TensorFlow's C++ log, ipykernel's shutdown
@@ -68,7 +69,7 @@ def data_summary(prepared: Prepared) -> dict:
 def run_data_pipeline(out: Path, size: int = 64, n_images: int | None = None) -> list[Path]:
     """Prepare every dataset's synthetic copy at ``size`` px; write ``<name>_summary.json``
     (:func:`data_summary`) and ``<name>_splits.csv`` (reads back with
-    ``casekit.splits.load_splits``) to ``out``; return the summary paths."""
+    ``casekit_course.split_files.load_splits``) to ``out``; return the summary paths."""
     written = []
     for name in sorted(REGISTRY):
         start = time.perf_counter()

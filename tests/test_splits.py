@@ -13,10 +13,9 @@ from casekit.splits import (
     check_no_group_leakage,
     grouped_kfold,
     grouped_split,
-    load_splits,
-    save_splits,
     split_summary,
 )
+from casekit_course.split_files import load_splits, save_splits
 
 # A HAM10000-like mix, a tenth of the size: one label per lesion, 1-6 images per lesion.
 CLASS_IMAGES = {"nv": 670, "mel": 111, "bkl": 110, "bcc": 51, "akiec": 33, "vasc": 14, "df": 12}
