@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 from pathlib import Path
 
@@ -162,8 +163,6 @@ def pth_path() -> Path:
     Raises:
         WeightsFileError: the package is not installed.
     """
-    import importlib.util
-
     spec = importlib.util.find_spec(PTH_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise WeightsFileError(
