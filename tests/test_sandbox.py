@@ -211,6 +211,14 @@ def test_an_endless_loop_costs_one_notebook_timeout(tmp_path):
                             r"finish", line) for line in skipped), skipped
 
 
+def test_a_test_that_fails_fails_even_when_student_code_hides_tracebacks(tmp_path):
+    hide = "ip = get_ipython()\nip.showtraceback = lambda *a, **k: None"
+    nb = _execute([hide, "assert 1 == 2, 'the hidden test fails'", "print('after')"],
+                  tmp_path, Limits(cell_timeout_s=20, notebook_timeout_s=60))
+    assert _errors(nb.cells[1]) == ["AssertionError"], "the execute reply's error is restored"
+    assert _text(nb.cells[2]) == "after\n"
+
+
 def test_a_killed_sandboxed_kernel_is_restarted_and_the_cells_above_replayed(tmp_path):
     nb = _execute(["x = 41", "import os\nos._exit(1)", "print(x + 1)"], tmp_path)
     assert _errors(nb.cells[1]) == ["DeadKernelError"]
