@@ -212,20 +212,6 @@ class GuardedExecute(Execute):
             self._hung = index
         return cell, resources
 
-    async def _check_raise_for_error(self, cell, cell_index, exec_reply):
-        """A cell whose reply says it failed fails, whatever its outputs show.
-
-        nbgrader grades a test cell by its error output, which student code can suppress
-        (replacing ``get_ipython().showtraceback``); the kernel's execute reply still says
-        ``error``, so the error output is restored from it.
-        """
-        content = (exec_reply or {}).get("content", {})
-        if content.get("status") == "error" and not any(
-                o.output_type == "error" for o in cell.outputs):
-            cell.outputs.append(_error(str(content.get("ename", "Error")),
-                                       _first_line(str(content.get("evalue", "")))))
-        return await super()._check_raise_for_error(cell, cell_index, exec_reply)
-
     def _over_time(self) -> str:
         """Why the cells left are not run, naming the cell that hung if one did."""
         reason = f"the notebook ran over its {self.notebook_timeout} s"
