@@ -98,7 +98,7 @@ def probability_rows(p: np.ndarray) -> np.ndarray:
     sigmoid outputs, or rows of zeros.
 
     Example:
-        >>> rows = probability_rows(np.array([[0.5, 0.498], [0.25, 0.75]]))  # bfloat16 rounding
+        >>> rows = probability_rows(np.array([[0.5, 0.498046875], [0.25, 0.75]]))  # bfloat16
         >>> rows.sum(axis=1).tolist()
         [1.0, 1.0]
     """
