@@ -122,7 +122,7 @@ MUTANTS = {
             return {int(c): float(len(labels) / (len(counts) * n)) for c, n in counts.items()}
         """},
         'calls casekit.imbalance.class_weights': {"kind": "casekit-call", "code": """
-            return imbalance.class_weights(df.loc[df["split"] == "train", target])
+            return ck.imbalance.class_weights(df.loc[df["split"] == "train", target])
         """},
     },
     "test_build_head_model": {
@@ -182,13 +182,13 @@ MUTANTS = {
             backbone.trainable = False
             inputs = keras.Input(shape=backbone.input_shape[1:], name="image")
             x = inputs if augmentation is None else augmentation(inputs)
-            outputs = models._classifier(backbone(x, training=False), 2, dropout)
+            outputs = ck.models._classifier(backbone(x, training=False), 2, dropout)
             return keras.Model(inputs, outputs, name="cancer_classifier")
         """},
     },
     "test_unfreeze_top_blocks": {
         "unfreezes BatchNormalization too": {"kind": "named-mistake", "code": """
-            backbone = models.backbone_of(model)
+            backbone = ck.models.backbone_of(model)
             names = [layer.name for layer in backbone.layers]
             start = next(i for i, name in enumerate(names) if name.startswith(from_block))
             backbone.trainable = True
@@ -197,11 +197,11 @@ MUTANTS = {
             return model
         """},
         "unfreezes the whole backbone": {"kind": "named-mistake", "code": """
-            models.backbone_of(model).trainable = True
+            ck.models.backbone_of(model).trainable = True
             return model
         """},
         "always from block6 (ignores `from_block`)": {"kind": "argument-ignored", "code": """
-            backbone = models.backbone_of(model)
+            backbone = ck.models.backbone_of(model)
             names = [layer.name for layer in backbone.layers]
             start = next(i for i, name in enumerate(names) if name.startswith("block6"))
             backbone.trainable = True
@@ -211,7 +211,7 @@ MUTANTS = {
             return model
         """},
         'calls casekit.finetune.unfreeze_top': {"kind": "casekit-call", "code": """
-            return finetune.unfreeze_top(model, from_block=from_block)
+            return ck.finetune.unfreeze_top(model, from_block=from_block)
         """},
     },
     "test_auroc_on_split": {
@@ -228,7 +228,8 @@ MUTANTS = {
         """},
         'calls casekit.metrics.binary_report': {"kind": "casekit-call", "code": """
             rows = predictions[predictions["split"] == split]
-            report = metrics.binary_report(rows["y_true"], rows["score"], n_boot=1, progress=False)
+            report = ck.metrics.binary_report(rows["y_true"], rows["score"], n_boot=1,
+                                              progress=False)
             return float(report["metrics"]["auroc"]["value"])
         """},
     },
