@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from casekit_course.config import CourseError, assignment_notebooks, course_root, find_assignments
-from casekit_course.hosting import load_hosting
+from casekit_course.hosting import load_hosting, tomllib
 from casekit_course.publish import MANIFEST, publish
 from casekit_course.steps import SECRET_MARKERS
 
@@ -69,6 +69,19 @@ def _lines(text: str) -> str:
 def published(tmp_path_factory) -> tuple[Path, list[str]]:
     dest = tmp_path_factory.mktemp("students")
     return dest, publish(dest)
+
+
+def test_published_tree_holds_no_instructor_package(published):
+    dest, files = published
+    assert not [name for name in files if "casekit_course" in name or "/bench/" in name]
+    code = "\n".join(p.read_text(encoding="utf-8") for p in (dest / "casekit").rglob("*.py"))
+    assert not re.search(r"^\s*(from|import) casekit_course", code, re.M), (
+        "the student package imports the instructor package")
+    project = tomllib.loads((dest / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["scripts"] == {"casekit": "casekit.cli:main"}, (
+        "pip install of the student repository would create a broken casekit-course command")
+    assert project["tool"]["setuptools"]["packages"]["find"]["include"] == ["casekit",
+                                                                          "casekit.*"]
 
 
 def test_published_tree_is_what_students_need(published):
