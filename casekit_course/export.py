@@ -197,7 +197,7 @@ def _student(student) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m casekit_course.export --out grades.csv [--assignment A] [--long]``."""
-    parser = argparse.ArgumentParser(prog="python -m casekit_course.export",
+    parser = argparse.ArgumentParser(prog="casekit-course export",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True, help="CSV file to write")
     parser.add_argument("--assignment", action="append",
