@@ -18,8 +18,8 @@ graded some other way).
 Long format (``--long``): one row per student, assignment and graded cell.
 
 Command line (from the course root):
-    python -m casekit_course.export --out grades.csv
-    python -m casekit_course.export --out eda.csv --assignment 01_eda --long
+    casekit-course export --out grades.csv
+    casekit-course export --out eda.csv --assignment 01_eda --long
 
 Example:
     >>> from casekit_course.export import export_grades
@@ -196,7 +196,7 @@ def _student(student) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m casekit_course.export --out grades.csv [--assignment A] [--long]``."""
+    """``casekit-course export --out grades.csv [--assignment A] [--long]``."""
     parser = argparse.ArgumentParser(prog="casekit-course export",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True, help="CSV file to write")
